@@ -1,0 +1,250 @@
+// Package bot is the Slack side of disconnectbot: it parses /disconnect,
+// draws the participant picker, handles the clicks, and posts outcomes.
+//
+// The disconnect flow lives in plain functions (Handler) that know nothing of
+// sockets; the Socket Mode transport (Runner) only acks envelopes and hands
+// them over, so the flow can be tested without a socket and the transport
+// without Genesys.
+package bot
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/disconnectbot/disconnectbot/genesys"
+)
+
+// MaxCommandText bounds what the parser looks at. A conversation id plus a
+// selector is well under 200 bytes; anything near this is not a command.
+const MaxCommandText = 500
+
+// TargetKind says what the first argument of /disconnect names.
+type TargetKind int
+
+const (
+	// TargetConversation is a Genesys conversation id (a UUID).
+	TargetConversation TargetKind = iota + 1
+	// TargetAgent is a Slack mention, an e-mail address or (with find) a Genesys user id.
+	TargetAgent
+	// TargetPhone is a phone number.
+	TargetPhone
+	// TargetQueue is queue:<name or id>.
+	TargetQueue
+)
+
+// Target is the parsed first argument.
+type Target struct {
+	Kind TargetKind
+	// Value is the normalized value: the UUID, the e-mail, the Slack user id
+	// (SlackUser set), the phone number as typed (unwrapped), or the queue name/id.
+	Value string
+	// SlackUser is set when the agent was given as a Slack mention.
+	SlackUser string
+}
+
+// Command is a parsed /disconnect invocation.
+type Command struct {
+	Help   bool
+	Target Target
+	// Who is the optional second part: which participant, unwrapped from
+	// Slack markup. Selector is its parsed form.
+	Who      string
+	Selector *genesys.Selector
+}
+
+// InputError is a mistake in what the user typed. Its message is safe and
+// meant to be shown to the user as is.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+func inputErrorf(format string, args ...any) error {
+	return &InputError{Msg: fmt.Sprintf(format, args...)}
+}
+
+var (
+	uuidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	slackIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+	phoneRE   = regexp.MustCompile(`^\+?[0-9][0-9 ().\-/]{3,30}$`)
+)
+
+// usage is the help text; it names every form the parser accepts.
+const usage = "*Usage:* `/disconnect &lt;conversation-id&gt; [who]`\n" +
+	"• `&lt;conversation-id&gt;`: the Genesys conversation id (a UUID, as shown in the Genesys interaction view).\n" +
+	"• `[who]` (optional): pick one participant directly: a participant id, a Genesys user id, an e-mail address, " +
+	"an external contact id, a phone number, or `customer` / `agent` / `external`.\n" +
+	"You get the list of people on the call as buttons (only you see it); nothing is disconnected until you click and confirm."
+
+// ParseCommand parses the text after /disconnect. Every error is an
+// *InputError whose message says what was wrong and what to type instead.
+func ParseCommand(text string) (Command, error) {
+	if len(text) > MaxCommandText {
+		return Command{}, inputErrorf("That is %d characters; `/disconnect` takes a conversation id and optionally who to disconnect. Type `/disconnect help` for usage.", len(text))
+	}
+	if !utf8.ValidString(text) {
+		return Command{}, inputErrorf("The command contains invalid characters. Type `/disconnect help` for usage.")
+	}
+	for _, r := range text {
+		if r == '\t' || r == '\n' || r == '\r' {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return Command{}, inputErrorf("The command contains an invisible control character (U+%04X). Retype it instead of pasting it.", r)
+		}
+	}
+	fields := splitArgs(text)
+	if len(fields) == 0 || (len(fields) == 1 && strings.EqualFold(strings.TrimLeft(fields[0], "-"), "help")) {
+		return Command{Help: true}, nil
+	}
+	target, err := parseTarget(fields[0])
+	if err != nil {
+		return Command{}, err
+	}
+	cmd := Command{Target: target}
+	if len(fields) > 1 {
+		who := unwrapWho(strings.Join(fields[1:], " "))
+		sel, err := genesys.GuessSelector(who)
+		if err != nil {
+			if len(fields) > 2 {
+				return Command{}, inputErrorf("I don't understand %s after the conversation id. Give one participant: a participant id, user id, e-mail, external contact id, phone number, or `customer`/`agent`/`external`.", quote(who))
+			}
+			return Command{}, inputErrorf("%s is not a way to pick a participant. Use a participant id, user id, e-mail, external contact id, phone number, or `customer`/`agent`/`external`.", quote(who))
+		}
+		cmd.Who, cmd.Selector = who, &sel
+	}
+	return cmd, nil
+}
+
+// splitArgs splits on white space but keeps Slack's <…|label> markup in one
+// piece: a label like "(317) 555-0123" has spaces.
+func splitArgs(text string) []string {
+	var args []string
+	for _, f := range strings.Fields(text) {
+		if n := len(args); n > 0 && strings.HasPrefix(args[n-1], "<") && !strings.HasSuffix(args[n-1], ">") {
+			args[n-1] += " " + f
+			continue
+		}
+		args = append(args, f)
+	}
+	return args
+}
+
+// parseTarget reads the first argument. Slack wraps mentions, e-mails and
+// numbers in <…> markup when the command escapes them; those are unwrapped
+// here so the rest of the bot sees plain values.
+func parseTarget(arg string) (Target, error) {
+	if strings.HasPrefix(arg, "<") {
+		inner, ok := strings.CutSuffix(arg[1:], ">")
+		if !ok {
+			return Target{}, inputErrorf("%s is cut off. Type `/disconnect help` for usage.", quote(arg))
+		}
+		link, _, _ := strings.Cut(inner, "|")
+		switch {
+		case strings.HasPrefix(link, "@"):
+			id := strings.TrimPrefix(link, "@")
+			if !slackIDRE.MatchString(id) {
+				return Target{}, inputErrorf("%s is not a Slack user mention I can use.", quote(arg))
+			}
+			return Target{Kind: TargetAgent, SlackUser: id}, nil
+		case strings.HasPrefix(link, "mailto:"):
+			return parseEmailTarget(strings.TrimPrefix(link, "mailto:"))
+		case strings.HasPrefix(link, "tel:"):
+			return parsePhoneTarget(strings.TrimPrefix(link, "tel:"))
+		case strings.HasPrefix(link, "#"):
+			return Target{}, inputErrorf("That is a Slack channel, not a call. Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`.")
+		case strings.HasPrefix(link, "!"):
+			return Target{}, inputErrorf("That is a Slack broadcast (%s), not a call. Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`.", quote(arg))
+		default:
+			return Target{}, inputErrorf("That is a link, not a call. Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`.")
+		}
+	}
+	switch {
+	case uuidRE.MatchString(arg):
+		return Target{Kind: TargetConversation, Value: strings.ToLower(arg)}, nil
+	case strings.HasPrefix(strings.ToLower(arg), "queue:"):
+		q := strings.TrimSpace(arg[len("queue:"):])
+		if q == "" {
+			return Target{}, inputErrorf("Give the queue after `queue:`, e.g. `/disconnect queue:Support`.")
+		}
+		return Target{Kind: TargetQueue, Value: q}, nil
+	case strings.HasPrefix(arg, "@"):
+		return Target{}, inputErrorf("%s is plain text, not a Slack mention: pick the person from Slack's @-menu, or give their e-mail address.", quote(arg))
+	case strings.Contains(arg, "@"):
+		return parseEmailTarget(arg)
+	case phoneRE.MatchString(arg):
+		return parsePhoneTarget(arg)
+	case looksLikeBrokenUUID(arg):
+		return Target{}, inputErrorf("%s is not a complete conversation id: a Genesys id has 36 characters like `3f1c2a9e-5b7d-4c2e-9a41-0d6f8b2e7c55`.", quote(arg))
+	}
+	return Target{}, inputErrorf("%s is not a conversation id. Type `/disconnect &lt;conversation-id&gt;`; the id is a UUID like `3f1c2a9e-5b7d-4c2e-9a41-0d6f8b2e7c55`.", quote(arg))
+}
+
+func parseEmailTarget(s string) (Target, error) {
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return Target{}, inputErrorf("%s is not an e-mail address.", quote(s))
+	}
+	return Target{Kind: TargetAgent, Value: strings.ToLower(s)}, nil
+}
+
+func parsePhoneTarget(s string) (Target, error) {
+	digits := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	if digits < 5 || digits > 20 {
+		return Target{}, inputErrorf("%s is neither a phone number nor a conversation id (a UUID like `3f1c2a9e-5b7d-4c2e-9a41-0d6f8b2e7c55`).", quote(s))
+	}
+	return Target{Kind: TargetPhone, Value: s}, nil
+}
+
+// looksLikeBrokenUUID catches ids that were cut or mistyped while copying, to
+// say so instead of the generic message.
+func looksLikeBrokenUUID(s string) bool {
+	if len(s) < 8 || strings.Count(s, "-") < 1 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'f') || (r >= 'A' && r <= 'F')) {
+			return false
+		}
+	}
+	return true
+}
+
+// unwrapWho removes Slack markup around the participant selector:
+// <mailto:a@b.c|a@b.c> → a@b.c, <tel:+1…|…> → +1…
+func unwrapWho(s string) string {
+	if !strings.HasPrefix(s, "<") || !strings.HasSuffix(s, ">") {
+		return s
+	}
+	link, _, _ := strings.Cut(s[1:len(s)-1], "|")
+	for _, prefix := range []string{"mailto:", "tel:"} {
+		if v, ok := strings.CutPrefix(link, prefix); ok {
+			return v
+		}
+	}
+	return s
+}
+
+// escapeCode makes text safe inside a Slack code span: Slack's own control
+// characters are escaped so a mention or link in it stays plain text.
+func escapeCode(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'", "\n", " ").Replace(s)
+}
+
+// quote shows user text back safely: truncated, and in code style so Slack
+// markup in it is not interpreted.
+func quote(s string) string {
+	const max = 60
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max]) + "…"
+	}
+	return "`" + escapeCode(s) + "`"
+}

@@ -1,0 +1,160 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// SlackAPI is the Responder backed by the Slack Web API and response_urls.
+type SlackAPI struct {
+	API  *slack.Client
+	HTTP *http.Client
+	// ResponseHosts are the hosts a response_url may point at. Slack's are
+	// hooks.slack.com; the host of slack.api_url is added so a proxy or a
+	// fake works. A response_url anywhere else is refused: the bot would
+	// otherwise post call details to whatever URL an envelope names.
+	ResponseHosts []string
+	// MaxRateLimitWait bounds how long a post waits for Slack's Retry-After.
+	MaxRateLimitWait time.Duration
+}
+
+// NewSlackAPI returns a Responder for api. apiURL is slack.api_url.
+func NewSlackAPI(api *slack.Client, apiURL string, httpClient *http.Client) *SlackAPI {
+	hosts := []string{"hooks.slack.com"}
+	if u, err := url.Parse(apiURL); err == nil && u.Host != "" && u.Host != "slack.com" {
+		hosts = append(hosts, u.Host)
+	}
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &SlackAPI{API: api, HTTP: httpClient, ResponseHosts: hosts, MaxRateLimitWait: 5 * time.Second}
+}
+
+type responsePayload struct {
+	Text            string        `json:"text"`
+	Blocks          []slack.Block `json:"blocks,omitempty"`
+	ResponseType    string        `json:"response_type,omitempty"`
+	ReplaceOriginal bool          `json:"replace_original"`
+	DeleteOriginal  bool          `json:"delete_original"`
+}
+
+func (s *SlackAPI) checkResponseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("response_url is not a URL")
+	}
+	for _, h := range s.ResponseHosts {
+		if strings.EqualFold(u.Host, h) {
+			if u.Scheme == "https" || (u.Scheme == "http" && h != "hooks.slack.com") {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("response_url host %q is not Slack's", u.Host)
+}
+
+// Respond posts msg to a response_url.
+func (s *SlackAPI) Respond(ctx context.Context, responseURL string, msg Message, opts RespondOptions) error {
+	if err := s.checkResponseURL(responseURL); err != nil {
+		return err
+	}
+	p := responsePayload{Text: msg.Text, Blocks: msg.Blocks, ReplaceOriginal: opts.Replace, DeleteOriginal: opts.Delete, ResponseType: "ephemeral"}
+	if opts.InChannel {
+		p.ResponseType = "in_channel"
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encoding response: %w", err)
+	}
+	return s.withRateLimit(ctx, func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := s.HTTP.Do(req)
+		if err != nil {
+			return fmt.Errorf("posting to response_url: %w", redactURLError(err))
+		}
+		defer resp.Body.Close()
+		reply, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if resp.StatusCode == http.StatusTooManyRequests {
+			return &slack.RateLimitedError{RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("response_url answered HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(reply)))
+		}
+		var ok struct {
+			OK    *bool  `json:"ok"`
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(reply, &ok) == nil && ok.OK != nil && !*ok.OK {
+			return fmt.Errorf("response_url refused the message: %s", ok.Error)
+		}
+		return nil
+	})
+}
+
+// Post posts msg to a channel.
+func (s *SlackAPI) Post(ctx context.Context, channel string, msg Message) (string, error) {
+	var ts string
+	err := s.withRateLimit(ctx, func() error {
+		var err error
+		_, ts, err = s.API.PostMessageContext(ctx, channel, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+		return err
+	})
+	return ts, err
+}
+
+// withRateLimit retries f while Slack rate-limits it, as long as the wait
+// stays under MaxRateLimitWait in total.
+func (s *SlackAPI) withRateLimit(ctx context.Context, f func() error) error {
+	waited := time.Duration(0)
+	for {
+		err := f()
+		rl, ok := errors.AsType[*slack.RateLimitedError](err)
+		if !ok {
+			return err
+		}
+		wait := rl.RetryAfter
+		if wait <= 0 {
+			wait = time.Second
+		}
+		if waited+wait > s.MaxRateLimitWait {
+			return fmt.Errorf("slack rate limit: retry after %s exceeds the %s budget: %w", wait, s.MaxRateLimitWait, err)
+		}
+		waited += wait
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func retryAfter(h string) time.Duration {
+	var secs int
+	if _, err := fmt.Sscanf(h, "%d", &secs); err != nil || secs < 0 {
+		return time.Second
+	}
+	return time.Duration(secs) * time.Second
+}
+
+// redactURLError drops the URL from a transport error: a response_url is a
+// bearer credential for replying in the channel, so it stays out of logs.
+func redactURLError(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return fmt.Errorf("%s response_url: %w", ue.Op, ue.Err)
+	}
+	return err
+}

@@ -1,0 +1,251 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// SlashCommand is the slash command the bot answers.
+const SlashCommand = "/disconnect"
+
+// ErrFatalAuth is returned by Runner.Run when Slack refuses the app token for
+// good (invalid_auth, token_revoked, …): reconnecting would loop forever.
+var ErrFatalAuth = errors.New("slack refused the app-level token")
+
+// Runner owns the Socket Mode connection: it acks every envelope at once and
+// hands the work to the Handler, so acks never wait on Genesys.
+type Runner struct {
+	socket  *socketmode.Client
+	handler *Handler
+	log     *slog.Logger
+	metrics Metrics
+	// Grace bounds how long Run waits for in-flight work after its context
+	// is cancelled.
+	grace time.Duration
+	// workTimeout bounds one command or click.
+	workTimeout time.Duration
+
+	connected   atomic.Bool
+	connections atomic.Int64
+	inflight    sync.WaitGroup
+}
+
+// RunnerConfig configures a Runner.
+type RunnerConfig struct {
+	API          *slack.Client // built with slack.OptionAppLevelToken and, for fakes, slack.OptionAPIURL
+	Handler      *Handler
+	Log          *slog.Logger
+	Metrics      Metrics
+	Grace        time.Duration // default 20s
+	WorkTimeout  time.Duration // default 30s
+	PingInterval time.Duration // socketmode's allowed gap between server pings; default 30s
+}
+
+// NewRunner returns a Runner for cfg.
+func NewRunner(cfg RunnerConfig) *Runner {
+	opts := []socketmode.Option{socketmode.OptionLog(slogWriter{cfg.Log})}
+	if cfg.PingInterval > 0 {
+		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
+	}
+	r := &Runner{
+		socket:      socketmode.New(cfg.API, opts...),
+		handler:     cfg.Handler,
+		log:         cfg.Log,
+		metrics:     cfg.Metrics,
+		grace:       cfg.Grace,
+		workTimeout: cfg.WorkTimeout,
+	}
+	if r.metrics == nil {
+		r.metrics = nopMetrics{}
+	}
+	if r.grace <= 0 {
+		r.grace = 20 * time.Second
+	}
+	if r.workTimeout <= 0 {
+		r.workTimeout = 30 * time.Second
+	}
+	return r
+}
+
+// Connected reports whether the Socket Mode connection is up.
+func (r *Runner) Connected() bool { return r.connected.Load() }
+
+// Run connects and serves until ctx is cancelled, then stops taking new
+// envelopes, lets in-flight work finish within the grace period, and returns
+// nil. It returns ErrFatalAuth (wrapped) if Slack refuses the token.
+func (r *Runner) Run(ctx context.Context) error {
+	socketCtx, stopSocket := context.WithCancel(ctx)
+	defer stopSocket()
+	// In-flight work must outlive a SIGTERM: a disconnect half done is worse
+	// than one finished a few seconds late.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+
+	socketDone := make(chan error, 1)
+	go func() { socketDone <- r.socket.RunContext(socketCtx) }()
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-socketDone:
+			if err != nil && ctx.Err() == nil {
+				runErr = fmt.Errorf("%w: %w", ErrFatalAuth, err)
+			}
+			break loop
+		case evt := <-r.socket.Events:
+			if err := r.dispatch(workCtx, evt); err != nil {
+				runErr = err
+				break loop
+			}
+		}
+	}
+	r.setConnected(false)
+	stopSocket()
+	// Drain what the socket still delivers while it shuts down, so its
+	// goroutines never block on a full Events channel.
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case <-socketDone:
+				return
+			case <-r.socket.Events:
+			}
+		}
+	}()
+	r.waitInflight(stopWork)
+	<-drained
+	return runErr
+}
+
+func (r *Runner) waitInflight(stopWork context.CancelFunc) {
+	done := make(chan struct{})
+	go func() { r.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-time.After(r.grace):
+		r.log.Warn("grace period over; cancelling in-flight work", "grace", r.grace.String())
+		stopWork()
+		<-done
+	}
+}
+
+func (r *Runner) setConnected(up bool) {
+	if r.connected.Swap(up) != up {
+		r.metrics.SocketConnected(up)
+	}
+}
+
+func (r *Runner) dispatch(workCtx context.Context, evt socketmode.Event) error {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		r.setConnected(false)
+		r.log.Info("slack socket connecting")
+	case socketmode.EventTypeConnected:
+		r.setConnected(true)
+		if r.connections.Add(1) > 1 {
+			r.metrics.Reconnect()
+			r.log.Info("slack socket reconnected", "connections", r.connections.Load())
+		} else {
+			r.log.Info("slack socket connected")
+		}
+	case socketmode.EventTypeConnectionError:
+		r.setConnected(false)
+		r.log.Warn("slack socket connection error", "err", fmt.Sprint(evt.Data))
+	case socketmode.EventTypeInvalidAuth:
+		r.setConnected(false)
+		return fmt.Errorf("%w: invalid_auth", ErrFatalAuth)
+	case socketmode.EventTypeErrorBadMessage, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+		r.log.Warn("slack socket error", "type", string(evt.Type), "err", fmt.Sprint(evt.Data))
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok || evt.Request == nil {
+			return nil
+		}
+		r.ack(evt.Request)
+		if cmd.Command != SlashCommand {
+			r.log.Warn("ignoring unknown slash command", "command", truncate(cmd.Command, 40))
+			return nil
+		}
+		r.work(workCtx, func(ctx context.Context) {
+			r.handler.HandleSlash(ctx, SlashRequest{
+				TeamID: cmd.TeamID, ChannelID: cmd.ChannelID, UserID: cmd.UserID, UserName: cmd.UserName,
+				Text: cmd.Text, ResponseURL: cmd.ResponseURL, TriggerID: cmd.TriggerID,
+			})
+		})
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || evt.Request == nil {
+			return nil
+		}
+		r.ack(evt.Request)
+		if cb.Type != slack.InteractionTypeBlockActions {
+			return nil
+		}
+		for _, a := range cb.ActionCallback.BlockActions {
+			click := ClickRequest{
+				TeamID: cb.Team.ID, ChannelID: cb.Channel.ID, UserID: cb.User.ID,
+				ActionID: a.ActionID, Value: a.Value, ResponseURL: cb.ResponseURL,
+				TriggerID: cb.TriggerID, ActionTS: a.ActionTs,
+			}
+			if click.ChannelID == "" {
+				click.ChannelID = cb.Container.ChannelID
+			}
+			if click.TeamID == "" {
+				click.TeamID = cb.User.TeamID
+			}
+			r.work(workCtx, func(ctx context.Context) { r.handler.HandleClick(ctx, click) })
+		}
+	case socketmode.EventTypeEventsAPI:
+		// The app subscribes to no events; ack so Slack does not redeliver.
+		if evt.Request != nil {
+			r.ack(evt.Request)
+		}
+	}
+	return nil
+}
+
+// ack acknowledges an envelope. Slack's deadline is 3 s; the ack is queued
+// before any work starts.
+func (r *Runner) ack(req *socketmode.Request) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := r.socket.AckCtx(ctx, req.EnvelopeID, nil); err != nil {
+		r.log.Error("ack failed", "envelope_id", req.EnvelopeID, "err", err)
+	}
+}
+
+func (r *Runner) work(workCtx context.Context, f func(ctx context.Context)) {
+	r.inflight.Go(func() {
+		ctx, cancel := context.WithTimeout(workCtx, r.workTimeout)
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				r.log.Error("handler panicked", "panic", fmt.Sprint(p))
+			}
+		}()
+		f(ctx)
+	})
+}
+
+// slogWriter adapts slog to socketmode's logger interface. socketmode logs
+// connection chatter only; credentials are redacted by slack-go.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Output(_ int, s string) error {
+	w.log.Debug(s, "component", "socketmode")
+	return nil
+}

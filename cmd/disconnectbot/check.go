@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/spf13/cobra"
+
+	"github.com/disconnectbot/disconnectbot/authz"
+	"github.com/disconnectbot/disconnectbot/genesys"
+)
+
+// probeID is an id no conversation has. Genesys checks permissions before it
+// looks the conversation up, so 404 on it means "allowed, not found" and 403
+// means the role lacks the permission. Nothing can be changed through it.
+const probeID = "00000000-0000-4000-8000-000000000000"
+
+func (a *app) checkCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Verify the Slack tokens, the Genesys OAuth client and its role's permissions",
+		Long: "Calls Slack auth.test and apps.connections.open, gets a Genesys token, and probes the Genesys\n" +
+			"permissions the bot needs with requests on an id that cannot exist (nothing is changed).\n" +
+			"Exits non-zero if anything is missing.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			var p problems
+			cfg.validateRun(&p)
+			if err := p.err(); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			failed := runChecks(cmd.Context(), cfg, a.stdout)
+			if failed > 0 {
+				return fmt.Errorf("%d checks failed", failed)
+			}
+			fmt.Fprintln(a.stdout, "All checks passed.")
+			return nil
+		},
+	}
+}
+
+// runChecks prints one line per check and returns how many failed.
+func runChecks(ctx context.Context, cfg *Config, w io.Writer) int {
+	failed := 0
+	report := func(area string, ok bool, format string, args ...any) {
+		status := "ok  "
+		if !ok {
+			status = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(w, "%-8s %s %s\n", area+":", status, fmt.Sprintf(format, args...))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	httpClient := &http.Client{Timeout: 15 * time.Second}
+	api := slack.New(cfg.Slack.BotToken, slack.OptionAppLevelToken(cfg.Slack.AppToken),
+		slack.OptionAPIURL(cfg.Slack.APIURL), slack.OptionHTTPClient(httpClient))
+	teamID := ""
+	if id, err := api.AuthTestContext(ctx); err != nil {
+		report("Slack", false, "auth.test with slack.bot_token: %v", err)
+	} else {
+		teamID = id.TeamID
+		report("Slack", true, "bot token works: team %s (%s), bot user %s (%s)", id.Team, id.TeamID, id.User, id.UserID)
+	}
+	if _, _, err := api.StartSocketModeContext(ctx); err != nil {
+		report("Slack", false, "apps.connections.open with slack.app_token: %v (the app-level token needs connections:write and Socket Mode must be on)", err)
+	} else {
+		report("Slack", true, "app-level token opens Socket Mode connections")
+	}
+
+	gcfg := cfg.genesysConfig()
+	gc, err := genesys.New(ctx, gcfg)
+	if err != nil {
+		report("Genesys", false, "%v", err)
+		return failed
+	}
+	if err := gc.CheckToken(ctx); err != nil {
+		report("Genesys", false, "token: %s", genesys.UserMessage(err))
+		return failed
+	}
+	report("Genesys", true, "OAuth client gets a token (client credentials)")
+	probe := func(permission, what string, call func() error) {
+		err := call()
+		switch kind := genesys.ErrorKind(err); {
+		case err == nil, kind == genesys.KindNotFound:
+			report("Genesys", true, "role has %s (%s)", permission, what)
+		case kind == genesys.KindForbidden:
+			report("Genesys", false, "role lacks %s, needed to %s: add it to the OAuth client's role", permission, what)
+		default:
+			report("Genesys", false, "could not check %s: %s", permission, genesys.UserMessage(err))
+		}
+	}
+	probe("conversation:communication:view", "read a conversation's participants", func() error {
+		_, err := gc.GetConversation(ctx, probeID)
+		return err
+	})
+	probe("conversation:communication:disconnect", "disconnect a participant", func() error {
+		_, err := gc.DisconnectParticipant(ctx, probeID, probeID)
+		return err
+	})
+	probe("directory:user:view", "find agents by e-mail (optional)", func() error {
+		_, err := gc.FindUserByEmail(ctx, "disconnectbot-check@example.invalid")
+		return err
+	})
+
+	policy, err := authz.New(authz.Config{
+		AllowedUsers: cfg.Authz.AllowedUsers, AllowedUsergroups: cfg.Authz.AllowedUsergroups,
+		AllowedChannels: cfg.Authz.AllowedChannels, TeamID: teamID, GroupTTL: cfg.Authz.GroupTTL,
+	}, slackGroups{api}, nil)
+	switch {
+	case err != nil:
+		report("Authz", false, "%v", err)
+	case policy.Empty():
+		report("Authz", false, "the allow-list is empty: nobody can use /disconnect (set authz.allowed_users or authz.allowed_usergroups)")
+	default:
+		report("Authz", true, "%s", policy.Describe())
+	}
+	return failed
+}

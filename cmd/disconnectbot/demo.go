@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/disconnectbot/disconnectbot/bot/slacktest"
+	"github.com/disconnectbot/disconnectbot/genesys"
+	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
+)
+
+// The demo's Slack workspace: one supervisor on the allow-list, one who is not.
+const (
+	demoSupervisor = "U0SUPER001"
+	demoGuest      = "U0GUEST001"
+	demoChannel    = "C0SUPPORT1"
+)
+
+func (a *app) demoCommand() *cobra.Command {
+	var disconnectDelay time.Duration
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Try the whole flow with a fake Slack and a fake Genesys org (no credentials needed)",
+		Long: "Starts the Genesys emulator with a live three-party conference, the fake Slack workspace, and the real\n" +
+			"bot wired to both, then lets you type /disconnect as a supervisor would, click the buttons,\n" +
+			"confirm, and see the channel outcome. Reads commands from standard input, so it can be scripted:\n\n" +
+			"  printf '/disconnect $CONV\\nclick 2\\nyes\\n' | disconnectbot demo",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runDemo(cmd.Context(), disconnectDelay)
+		},
+	}
+	cmd.Flags().DurationVar(&disconnectDelay, "disconnect-delay", 300*time.Millisecond, "how long the fake Genesys takes to drop a leg after accepting a disconnect")
+	return cmd
+}
+
+// demo is one running demo session.
+type demo struct {
+	out     io.Writer
+	slack   *slacktest.Server
+	genesys *genesystest.Server
+	conv    string
+	user    string
+	// last is the newest message with buttons the user can see.
+	last    *slacktest.Message
+	pending *slacktest.Button // a button waiting for yes/no
+}
+
+func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration) error {
+	gen := genesystest.New(genesystest.WithDisconnectDelay(disconnectDelay))
+	defer gen.Close()
+	sl := slacktest.New(slacktest.Options{})
+	defer sl.Close()
+	sl.AddUser(slacktest.User{ID: demoSupervisor, Name: "sam", RealName: "Sam Supervisor", Email: "sam@example.com"})
+	sl.AddUser(slacktest.User{ID: demoGuest, Name: "gary", RealName: "Gary Guest", Email: "gary@example.com"})
+	sl.AddChannel(slacktest.Channel{ID: demoChannel, Name: "supervisors"})
+
+	cfg, err := loadConfig("", func(string) string { return "" })
+	if err != nil {
+		return err
+	}
+	cfg.Slack.AppToken, cfg.Slack.BotToken, cfg.Slack.APIURL = sl.AppToken(), sl.BotToken(), sl.APIURL()
+	cfg.Genesys.APIURL, cfg.Genesys.LoginURL = gen.URL, gen.URL
+	cfg.Genesys.ClientID, cfg.Genesys.ClientSecret = genesystest.DefaultClientID, genesystest.DefaultClientSecret
+	cfg.Authz.AllowedUsers = []string{demoSupervisor}
+	cfg.Log.Format = "text"
+
+	logOut := io.Discard
+	if a.verbose {
+		logOut = a.stderr
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	botCtx, stopBot := context.WithCancel(ctx)
+	botDone := make(chan error, 1)
+	go func() {
+		botDone <- runBot(botCtx, cfg, log, runOptions{listener: ln, genesysTuning: func(g *genesys.Config) {
+			g.ConfirmTimeout = 3 * time.Second
+		}})
+	}()
+	defer func() {
+		stopBot()
+		<-botDone
+	}()
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = sl.WaitConnections(waitCtx, 1)
+	cancel()
+	if err != nil {
+		select {
+		case berr := <-botDone:
+			botDone <- berr
+			return fmt.Errorf("the bot did not start: %v", berr)
+		default:
+		}
+		return fmt.Errorf("the bot did not connect to the fake Slack: %w", err)
+	}
+
+	d := &demo{out: a.stdout, slack: sl, genesys: gen, user: demoSupervisor}
+	d.newCall()
+	fmt.Fprintf(a.stdout, `disconnectbot demo: a fake Slack workspace and a fake Genesys org, with the real bot between them.
+Its /metrics, /healthz and /readyz are on http://%s.
+
+You are @sam (Sam Supervisor, on the allow-list) in #supervisors.
+`, ln.Addr())
+	d.help()
+	in := bufio.NewScanner(a.stdin)
+	in.Buffer(make([]byte, 64*1024), 64*1024)
+	for {
+		fmt.Fprint(a.stdout, "\n> ")
+		if !in.Scan() {
+			fmt.Fprintln(a.stdout)
+			return in.Err()
+		}
+		line := strings.TrimSpace(in.Text())
+		if line == "" {
+			continue
+		}
+		if line == "quit" || line == "exit" {
+			return nil
+		}
+		if err := d.do(ctx, line); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			fmt.Fprintln(a.stdout, "!", err)
+		}
+	}
+}
+
+func (d *demo) help() {
+	fmt.Fprintf(d.out, `
+A three-party call is live: conversation %s
+(the demo also accepts $CONV for it). Type:
+  /disconnect $CONV                     show who is on the call (as in Slack)
+  /disconnect $CONV customer            go straight to one participant
+  click N                               click button [N] of the last message
+  yes | no                              answer the confirm dialog
+  as gary | as sam                      switch to a user who is (sam) or is not (gary) allowed
+  call                                  start another three-party call
+  who                                   what the fake Genesys says about the call now
+  help | quit
+`, d.conv)
+}
+
+func (d *demo) newCall() {
+	d.conv = d.genesys.ThreePartyConference().ID
+}
+
+func (d *demo) do(ctx context.Context, line string) error {
+	switch fields := strings.Fields(line); {
+	case strings.HasPrefix(line, "/disconnect"):
+		text := strings.TrimSpace(strings.TrimPrefix(line, "/disconnect"))
+		text = strings.ReplaceAll(text, "$CONV", d.conv)
+		before := d.slack.MessageCount()
+		if _, err := d.slack.SendSlashCommand(ctx, slacktest.SlashCommand{ChannelID: demoChannel, UserID: d.user, Command: "/disconnect", Text: text}); err != nil {
+			return err
+		}
+		return d.show(ctx, before)
+	case strings.HasPrefix(line, "/"):
+		return fmt.Errorf("only /disconnect is installed in this workspace")
+	case fields[0] == "click" && len(fields) == 2:
+		return d.click(ctx, fields[1])
+	case fields[0] == "yes" || fields[0] == "y":
+		if d.pending == nil {
+			return fmt.Errorf("no confirm dialog is open; click a button first")
+		}
+		b := *d.pending
+		d.pending = nil
+		return d.press(ctx, b)
+	case fields[0] == "no" || fields[0] == "n":
+		if d.pending == nil {
+			return fmt.Errorf("no confirm dialog is open")
+		}
+		d.pending = nil
+		fmt.Fprintln(d.out, "(dialog closed; nothing was sent to the bot)")
+		return nil
+	case fields[0] == "as" && len(fields) == 2:
+		switch strings.TrimPrefix(fields[1], "@") {
+		case "sam":
+			d.user = demoSupervisor
+		case "gary":
+			d.user = demoGuest
+		default:
+			return fmt.Errorf("the workspace has @sam and @gary")
+		}
+		d.last, d.pending = nil, nil
+		fmt.Fprintf(d.out, "You are now @%s.\n", strings.TrimPrefix(fields[1], "@"))
+		return nil
+	case fields[0] == "call":
+		d.newCall()
+		fmt.Fprintf(d.out, "New three-party call: conversation %s ($CONV now means this one).\n", d.conv)
+		return nil
+	case fields[0] == "who":
+		conv, ok := d.genesys.Conversation(d.conv)
+		if !ok {
+			return fmt.Errorf("the fake Genesys has no conversation %s", d.conv)
+		}
+		for _, p := range conv.Participants {
+			fmt.Fprintf(d.out, "  %-10s %-12s %-13s %s\n", p.Purpose, p.Name, p.State, p.ID)
+		}
+		return nil
+	case fields[0] == "help":
+		d.help()
+		return nil
+	}
+	return fmt.Errorf("unknown input %q; type help", line)
+}
+
+func (d *demo) click(ctx context.Context, arg string) error {
+	if d.last == nil {
+		return fmt.Errorf("there is no message with buttons; type /disconnect $CONV first")
+	}
+	cur, ok := d.slack.Current(*d.last)
+	if !ok {
+		return fmt.Errorf("that message is gone")
+	}
+	buttons := d.slack.Buttons(cur)
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < 1 || n > len(buttons) {
+		return fmt.Errorf("the last message has buttons 1 to %d", len(buttons))
+	}
+	b := buttons[n-1]
+	if b.Confirm != nil {
+		d.pending = &b
+		fmt.Fprintf(d.out, "┌─ %s\n│ %s\n└─ yes = [%s]   no = [%s]\n", b.Confirm.Title, d.slack.RenderBlocks(textBlock(b.Confirm.Text)), b.Confirm.Confirm, b.Confirm.Deny)
+		return nil
+	}
+	return d.press(ctx, b)
+}
+
+// textBlock wraps mrkdwn in a one-section block list so the fake's renderer
+// turns Slack markup into terminal text.
+func textBlock(mrkdwn string) []byte {
+	return fmt.Appendf(nil, `[{"type":"section","text":{"type":"mrkdwn","text":%q}}]`, mrkdwn)
+}
+
+func (d *demo) press(ctx context.Context, b slacktest.Button) error {
+	before := d.slack.MessageCount()
+	if _, err := d.slack.Click(ctx, d.user, *d.last, b.ActionID, b.Value); err != nil {
+		return err
+	}
+	return d.show(ctx, before)
+}
+
+// show prints the messages the bot sends after an action, until it has been
+// quiet for a moment.
+func (d *demo) show(ctx context.Context, before int) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	seen := before
+	for {
+		wait := 1500 * time.Millisecond
+		if seen == before {
+			wait = 10 * time.Second
+		}
+		waitCtx, cancelWait := context.WithTimeout(ctx, wait)
+		msg, err := d.slack.WaitMessageAfter(waitCtx, seen, func(slacktest.Message) bool { return true })
+		cancelWait()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && seen > before {
+				return nil
+			}
+			if seen == before {
+				return fmt.Errorf("the bot did not answer")
+			}
+			return nil
+		}
+		seen++
+		d.print(msg)
+	}
+}
+
+func (d *demo) print(msg slacktest.Message) {
+	if msg.User != "" && msg.User != d.user {
+		return
+	}
+	where := "#supervisors"
+	switch {
+	case msg.User != "" && msg.ReplaceOriginal:
+		where = "only visible to you · replaces the previous message"
+	case msg.User != "":
+		where = "only visible to you"
+	}
+	fmt.Fprintf(d.out, "\n── %s ──\n%s\n", where, d.slack.Render(msg))
+	if len(d.slack.Buttons(msg)) > 0 {
+		m := msg
+		d.last = &m
+	}
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/slack-go/slack"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/disconnectbot/disconnectbot/authz"
+	"github.com/disconnectbot/disconnectbot/bot"
+	"github.com/disconnectbot/disconnectbot/genesys"
+)
+
+func (a *app) runCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run the Slack bot (Socket Mode)",
+		Long: "Connect to Slack over Socket Mode and answer /disconnect. Serves /healthz, /readyz and /metrics on http.addr.\n" +
+			"Stops on SIGTERM/SIGINT after in-flight disconnects finish (shutdown.grace).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			var p problems
+			cfg.validateRun(&p)
+			if err := p.err(); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			log := newLogger(a.stderr, cfg)
+			return runBot(cmd.Context(), cfg, log, runOptions{})
+		},
+	}
+}
+
+func newLogger(w io.Writer, cfg *Config) *slog.Logger {
+	level, _ := parseLevel(cfg.Log.Level)
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// runOptions are seams for tests and the demo.
+type runOptions struct {
+	// listener, when set, serves the HTTP endpoints instead of http.addr.
+	listener net.Listener
+	// ready is called once the bot is wired (before it connects).
+	ready func(*botProcess)
+	// pingInterval overrides socketmode's ping timeout (fakes ping faster).
+	pingInterval time.Duration
+	// genesysTuning adjusts the Genesys client config (timeouts in tests).
+	genesysTuning func(*genesys.Config)
+}
+
+// botProcess is one running bot: what the HTTP endpoints and tests look at.
+type botProcess struct {
+	runner  *bot.Runner
+	handler *bot.Handler
+	genesys *genesys.Client
+	addr    string
+}
+
+// ready reports whether the bot can serve commands now.
+func (b *botProcess) readiness() (bool, string) {
+	if !b.runner.Connected() {
+		return false, "slack socket not connected"
+	}
+	if !b.genesys.TokenHealthy() {
+		return false, "last genesys token fetch failed"
+	}
+	return true, "ok"
+}
+
+// slackGroups adapts slack-go to authz.GroupMembers.
+type slackGroups struct{ api *slack.Client }
+
+func (g slackGroups) UserGroupMembers(ctx context.Context, groupID string) ([]string, error) {
+	return g.api.GetUserGroupMembersContext(ctx, groupID)
+}
+
+// runBot wires Slack, Genesys and the allow-list together and serves until
+// ctx is cancelled.
+func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions) error {
+	log.Info("starting disconnectbot", "version", version, "commit", commit)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewPrometheus(reg, version, commit)
+
+	httpClient := &http.Client{Timeout: 15 * time.Second}
+	api := slack.New(cfg.Slack.BotToken,
+		slack.OptionAppLevelToken(cfg.Slack.AppToken),
+		slack.OptionAPIURL(cfg.Slack.APIURL),
+		slack.OptionHTTPClient(httpClient),
+	)
+	authCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	identity, err := api.AuthTestContext(authCtx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("slack auth.test with slack.bot_token failed: %w (check the bot token and that the app is installed)", err)
+	}
+	log.Info("slack identity", "team_id", identity.TeamID, "team", identity.Team, "bot_user_id", identity.UserID)
+
+	gcfg := cfg.genesysConfig()
+	gcfg.Logger = log.With("component", "genesys")
+	gcfg.Observer = metrics.ObserveGenesys
+	gcfg.UserAgent = "disconnectbot/" + version
+	if opts.genesysTuning != nil {
+		opts.genesysTuning(&gcfg)
+	}
+	// The process-root context feeds the token source: it is reused for
+	// every refresh, so it must live as long as the process.
+	gc, err := genesys.New(ctx, gcfg)
+	if err != nil {
+		return err
+	}
+	tokenCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	err = gc.CheckToken(tokenCtx)
+	cancel()
+	if err != nil {
+		if genesys.ErrorKind(err) == genesys.KindAuth {
+			return fmt.Errorf("genesys refused the OAuth client: %s", genesys.UserMessage(err))
+		}
+		log.Error("genesys token fetch failed; not ready until it succeeds", "err", err)
+	}
+
+	policy, err := authz.New(authz.Config{
+		AllowedUsers:      cfg.Authz.AllowedUsers,
+		AllowedUsergroups: cfg.Authz.AllowedUsergroups,
+		AllowedChannels:   cfg.Authz.AllowedChannels,
+		TeamID:            identity.TeamID,
+		GroupTTL:          cfg.Authz.GroupTTL,
+	}, slackGroups{api}, nil)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if policy.Empty() {
+		log.Warn("the allow-list is empty: nobody can use /disconnect until authz.allowed_users or authz.allowed_usergroups is set")
+	} else {
+		log.Info("allow-list loaded", "policy", policy.Describe())
+	}
+
+	handler := &bot.Handler{
+		Genesys:      gc,
+		Authz:        policy,
+		Slack:        bot.NewSlackAPI(api, cfg.Slack.APIURL, httpClient),
+		Log:          log,
+		Metrics:      metrics,
+		AuditChannel: cfg.Audit.Channel,
+	}
+	runner := bot.NewRunner(bot.RunnerConfig{
+		API: api, Handler: handler, Log: log.With("component", "slack"), Metrics: metrics,
+		Grace: cfg.Shutdown.Grace, PingInterval: opts.pingInterval,
+	})
+	proc := &botProcess{runner: runner, handler: handler, genesys: gc}
+
+	ln := opts.listener
+	if ln == nil {
+		ln, err = net.Listen("tcp", cfg.HTTP.Addr)
+		if err != nil {
+			return fmt.Errorf("http.addr %s: %w", cfg.HTTP.Addr, err)
+		}
+	}
+	proc.addr = ln.Addr().String()
+	srv := &http.Server{Handler: proc.httpHandler(reg), ReadHeaderTimeout: 5 * time.Second}
+	if opts.ready != nil {
+		opts.ready(proc)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		err := runner.Run(gctx)
+		if errors.Is(err, bot.ErrFatalAuth) {
+			log.Error("slack refused the app-level token; exiting instead of reconnecting forever", "err", err)
+		}
+		return err
+	})
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	})
+	err = g.Wait()
+	log.Info("disconnectbot stopped", "err", errString(err))
+	return err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (b *botProcess) httpHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		ok, why := b.readiness()
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		fmt.Fprintln(w, why)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
+}
