@@ -1,0 +1,262 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/disconnectbot/disconnectbot/authz"
+	"github.com/disconnectbot/disconnectbot/bot"
+	"github.com/disconnectbot/disconnectbot/bot/slacktest"
+	"github.com/disconnectbot/disconnectbot/genesys"
+	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
+)
+
+// Slack users and channels of the test workspace.
+const (
+	supervisor       = "U0SUPER001" // on the allow-list
+	supervisor2      = "U0SUPER002" // on the allow-list through a user group
+	stranger         = "U0STRANGE1" // not allowed
+	supervisorsGroup = "S0SUPERVIS"
+	channel          = "C0SUPPORT1"
+)
+
+// syncBuffer is a log sink that tests can read while the bot writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// lines returns the JSON log lines whose msg is msg.
+func (b *syncBuffer) lines(msg string) []map[string]any {
+	var out []map[string]any
+	for _, line := range strings.Split(b.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// harness is the real bot (Handler + Runner over slack-go's socketmode)
+// between the fake Slack and the Genesys emulator, over real HTTP.
+type harness struct {
+	t       *testing.T
+	slack   *slacktest.Server
+	genesys *genesystest.Server
+	client  *genesys.Client
+	handler *bot.Handler
+	runner  *bot.Runner
+	logs    *syncBuffer
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+type harnessOptions struct {
+	slack        slacktest.Options
+	genesysOpts  []genesystest.Option
+	genesysCfg   func(*genesys.Config)
+	allowedUsers []string
+	auditChannel string
+	grace        time.Duration
+}
+
+func newHarness(t *testing.T, opts harnessOptions) *harness {
+	t.Helper()
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opts.slack.PingInterval == 0 {
+		opts.slack.PingInterval = 200 * time.Millisecond
+	}
+	sl := slacktest.New(opts.slack)
+	gopts := append([]genesystest.Option{genesystest.WithDisconnectDelay(20 * time.Millisecond)}, opts.genesysOpts...)
+	gen := genesystest.New(gopts...)
+	sl.AddUser(slacktest.User{ID: supervisor, Name: "sam", RealName: "Sam Supervisor", Email: "sam@example.com"})
+	sl.AddUser(slacktest.User{ID: supervisor2, Name: "sue", RealName: "Sue Supervisor", Email: "sue@example.com"})
+	sl.AddUser(slacktest.User{ID: stranger, Name: "gary", RealName: "Gary Guest", Email: "gary@example.com"})
+	sl.AddUserGroup(supervisorsGroup, supervisor2)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	gcfg := genesys.Config{
+		APIURL: gen.URL, LoginURL: gen.URL,
+		ClientID: genesystest.DefaultClientID, ClientSecret: genesystest.DefaultClientSecret,
+		Logger: log, ConfirmTimeout: 2 * time.Second, ConfirmInterval: 10 * time.Millisecond, RetryBudget: 2 * time.Second,
+	}
+	if opts.genesysCfg != nil {
+		opts.genesysCfg(&gcfg)
+	}
+	gc, err := genesys.New(ctx, gcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := slack.New(sl.BotToken(), slack.OptionAppLevelToken(sl.AppToken()), slack.OptionAPIURL(sl.APIURL()))
+	allowed := opts.allowedUsers
+	if allowed == nil {
+		allowed = []string{supervisor}
+	}
+	policy, err := authz.New(authz.Config{AllowedUsers: allowed, AllowedUsergroups: []string{supervisorsGroup}, TeamID: slacktest.DefaultTeamID},
+		groupsAdapter{api}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, slack: sl, genesys: gen, client: gc, logs: logs, cancel: cancel, done: make(chan error, 1)}
+	h.handler = &bot.Handler{
+		Genesys: gc, Authz: policy, Slack: bot.NewSlackAPI(api, sl.APIURL(), &http.Client{Timeout: 5 * time.Second}),
+		Log: log, AuditChannel: opts.auditChannel,
+	}
+	h.runner = bot.NewRunner(bot.RunnerConfig{API: api, Handler: h.handler, Log: log, Grace: opts.grace, PingInterval: 2 * time.Second})
+	go func() { h.done <- h.runner.Run(ctx) }()
+	t.Cleanup(h.stop)
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if err := sl.WaitConnections(wctx, 1); err != nil {
+		t.Fatalf("bot did not connect: %v", err)
+	}
+	return h
+}
+
+// stop shuts the bot down (as SIGTERM would) and closes the fakes.
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("runner returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		h.t.Error("runner did not stop within 10s")
+	}
+	h.slack.Close()
+	h.genesys.Close()
+}
+
+type groupsAdapter struct{ api *slack.Client }
+
+func (g groupsAdapter) UserGroupMembers(ctx context.Context, id string) ([]string, error) {
+	return g.api.GetUserGroupMembersContext(ctx, id)
+}
+
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	h.t.Cleanup(cancel)
+	return ctx
+}
+
+// slash types /disconnect text as user and returns the first message the
+// bot shows in answer.
+func (h *harness) slash(user, text string) slacktest.Message {
+	h.t.Helper()
+	before := h.slack.MessageCount()
+	if _, err := h.slack.SendSlashCommand(h.ctx(), slacktest.SlashCommand{ChannelID: channel, UserID: user, Command: "/disconnect", Text: text}); err != nil {
+		h.t.Fatalf("slash command: %v", err)
+	}
+	msg, err := h.slack.WaitMessageAfter(h.ctx(), before, func(slacktest.Message) bool { return true })
+	if err != nil {
+		h.t.Fatalf("no answer to /disconnect %s: %v", text, err)
+	}
+	return msg
+}
+
+// buttonFor returns the Disconnect button of the participant in msg.
+func (h *harness) buttonFor(msg slacktest.Message, participantID string) slacktest.Button {
+	h.t.Helper()
+	for _, b := range h.slack.Buttons(msg) {
+		if strings.HasSuffix(b.Value, ":"+participantID) {
+			return b
+		}
+	}
+	h.t.Fatalf("no button for participant %s in %s", participantID, h.slack.Render(msg))
+	return slacktest.Button{}
+}
+
+// click clicks b on msg as user and waits for the bot to finish with it:
+// the picker is replaced by something that is not the progress message.
+func (h *harness) click(user string, msg slacktest.Message, b slacktest.Button) slacktest.Message {
+	h.t.Helper()
+	before := h.slack.MessageCount()
+	if _, err := h.slack.Click(h.ctx(), user, msg, b.ActionID, b.Value); err != nil {
+		h.t.Fatalf("click: %v", err)
+	}
+	final, err := h.slack.WaitMessageAfter(h.ctx(), before, func(m slacktest.Message) bool {
+		return m.User == user && !strings.Contains(m.Text, "Disconnecting")
+	})
+	if err != nil {
+		h.t.Fatalf("no final answer to the click: %v", err)
+	}
+	return final
+}
+
+// channelPosts returns the messages everyone in the channel sees.
+func (h *harness) channelPosts(ch string) []slacktest.Message {
+	var out []slacktest.Message
+	for _, m := range h.slack.Messages() {
+		if m.Channel == ch && m.User == "" && (m.Kind == slacktest.KindPost || m.ResponseType == "in_channel") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func participantByPurpose(t *testing.T, c genesystest.Conversation, purpose string) genesystest.Participant {
+	t.Helper()
+	for _, p := range c.Participants {
+		if p.Purpose == purpose && !p.Ended() {
+			return p
+		}
+	}
+	t.Fatalf("no active %s in %+v", purpose, c)
+	return genesystest.Participant{}
+}
+
+// waitState waits until the emulator reports participant pid in state.
+func (h *harness) waitState(convID, pid, state string) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c, _ := h.genesys.Conversation(convID)
+		if p, ok := c.Participant(pid); ok && p.State == state {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.t.Fatalf("participant %s never reached %s", pid, state)
+}
+
+// waitLines waits until the log has at least n lines with message msg: the
+// audit line is written after the user already sees the outcome.
+func (h *harness) waitLines(msg string, n int) []map[string]any {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		lines := h.logs.lines(msg)
+		if len(lines) >= n || time.Now().After(deadline) {
+			return lines
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
