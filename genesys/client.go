@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	fam := cfg.Endpoints
+	fam := EndpointFamily(strings.ToLower(strings.TrimSpace(string(cfg.Endpoints))))
 	switch fam {
 	case "":
 		fam = FamilyAuto
@@ -276,6 +276,15 @@ func deriveLoginURL(apiURL string) string {
 		return "http://login." + rest
 	}
 	return apiURL
+}
+
+// CloseIdleConnections closes idle keep-alive connections, for a clean
+// shutdown (and for goroutine-leak checks in tests).
+func (c *Client) CloseIdleConnections() {
+	c.http.CloseIdleConnections()
+	if ts, ok := c.tokens.root.Value(oauth2.HTTPClient).(*http.Client); ok {
+		ts.CloseIdleConnections()
+	}
 }
 
 // Stats returns the request counters.

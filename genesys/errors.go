@@ -265,7 +265,10 @@ func UserMessage(err error) string {
 	hasAPI := errors.As(err, &apiErr)
 	var decErr *DecodeError
 	if errors.As(err, &decErr) {
-		return "Genesys sent an answer the bot could not read; check that genesys.api_url points at the Genesys API."
+		if decErr.Operation == opToken {
+			return "The Genesys login server sent an answer the bot could not read; check genesys.region (or genesys.login_url)."
+		}
+		return "Genesys sent an answer the bot could not read; check genesys.region (or that genesys.api_url points at the Genesys API)."
 	}
 
 	switch ErrorKind(err) {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +93,11 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 		if err != nil {
 			if ctx.Err() != nil {
 				return apiResponse{}, &TransportError{Operation: req.op, Method: req.method, Path: req.path, Err: ctx.Err()}
+			}
+			// The *url.Error repeats method and URL; keep only its cause.
+			var uErr *url.Error
+			if errors.As(err, &uErr) {
+				err = uErr.Err
 			}
 			tErr := &TransportError{Operation: req.op, Method: req.method, Path: req.path, Err: err}
 			if ok, serr := retryAfter(c.backoff(waits)); serr != nil {
