@@ -243,7 +243,11 @@ func PickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 		}
 	}
 	if filter != "" {
-		blocks = append(blocks, contextLine("picker_filter", fmt.Sprintf("Showing the %d participants that match %s.", len(candidates), quote(filter))))
+		note := fmt.Sprintf("Showing the %d participants that match %s.", len(candidates), quote(filter))
+		if len(candidates) == 1 {
+			note = fmt.Sprintf("Showing the participant that matches %s.", quote(filter))
+		}
+		blocks = append(blocks, contextLine("picker_filter", note))
 	} else if len(left) > 0 {
 		blocks = append(blocks, contextLine("picker_left", "Not on the call any more, or not a person: "+strings.Join(left, ", ")))
 	}
@@ -306,6 +310,9 @@ const (
 	OutcomeUnconfirmed OutcomeStatus = "unconfirmed" // accepted, but still on the call when we stopped looking
 	OutcomeAlreadyGone OutcomeStatus = "already_gone"
 	OutcomeFailed      OutcomeStatus = "failed"
+	// OutcomeUnknown: the request went out but Genesys gave no definite
+	// answer (timeout, 502/504), so the leg may or may not have dropped.
+	OutcomeUnknown OutcomeStatus = "unknown"
 )
 
 // Outcome is the result of one disconnect, as posted to the channel.
@@ -337,6 +344,10 @@ func OutcomeMessage(o Outcome) Message {
 	case OutcomeAlreadyGone:
 		body = fmt.Sprintf(":information_source: %s tried to disconnect %s from conversation %s, but they had already left the call. Nothing was changed.", actor, who, conv)
 		text = fmt.Sprintf("%s had already left conversation %s.", displayName(o.Participant), o.ConversationID)
+	case OutcomeUnknown:
+		body = fmt.Sprintf(":warning: %s asked Genesys to disconnect %s from conversation %s, but %s, so it is *not confirmed* whether they were disconnected. Check the call before trying again: `/disconnect %s` lists who is still on it.",
+			actor, who, conv, escapeText(o.Reason), escapeCode(o.ConversationID))
+		text = fmt.Sprintf("Disconnect of %s not confirmed: %s; check the call.", displayName(o.Participant), o.Reason)
 	default:
 		body = fmt.Sprintf(":x: %s could not disconnect %s from conversation %s. %s", actor, who, conv, escapeText(o.Reason))
 		text = fmt.Sprintf("Could not disconnect %s: %s", displayName(o.Participant), o.Reason)

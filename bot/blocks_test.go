@@ -70,6 +70,7 @@ func TestGoldenBlocks(t *testing.T) {
 		{"picker_single", PickerMessage(conv, []genesys.Participant{agent}, "agent", goldenNow)},
 		{"outcome_confirmed", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeConfirmed, CorrelationID: "corr-123", At: goldenNow})},
 		{"outcome_unconfirmed", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeUnconfirmed, At: goldenNow})},
+		{"outcome_unknown", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeUnknown, Reason: "Genesys did not answer in time", At: goldenNow})},
 		{"outcome_already_gone", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeAlreadyGone, At: goldenNow})},
 		{"outcome_failed", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: conv.Participants[0], Status: OutcomeFailed,
 			Reason: "The Genesys OAuth client's role lacks the permission conversation:communication:disconnect. Ask a Genesys admin to add it.", CorrelationID: "corr-403", At: goldenNow})},

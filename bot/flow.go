@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,11 @@ type Handler struct {
 	Metrics Metrics
 	// AuditChannel, when set, receives a copy of every outcome message.
 	AuditChannel string
+	// Finder, when set, lets /disconnect start from an agent, a phone number
+	// or a queue instead of a conversation id (see find.go).
+	Finder Finder
+	// SlackUsers resolves a Slack mention to the person's e-mail, for Finder.
+	SlackUsers SlackUsers
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -142,6 +148,42 @@ func genesysFailure(err error) (text string, status int, correlationID string) {
 	return text, status, correlationID
 }
 
+// replyTimeout bounds telling the user what happened once the work itself
+// is over (or out of time).
+const replyTimeout = 10 * time.Second
+
+// detached returns a context for reporting to Slack: it keeps ctx's values
+// but not its deadline or cancellation. The work context may have run out
+// exactly because Genesys was slow, and a disconnect that may have happened
+// must still be reported: a late outcome beats a lost one.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+}
+
+// noDefiniteAnswer reports whether a failed disconnect may nevertheless have
+// been carried out: Genesys never answered (timeout, connection lost), or a
+// gateway gave up waiting for the backend (502, 504). Saying "could not
+// disconnect" would then be a guess.
+func noDefiniteAnswer(err error) bool {
+	if apiErr, ok := errors.AsType[*genesys.APIError](err); ok {
+		return apiErr.Status == http.StatusBadGateway || apiErr.Status == http.StatusGatewayTimeout
+	}
+	if _, ok := errors.AsType[*genesys.TransportError](err); ok {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
+// noAnswerReason is the safe cause shown with OutcomeUnknown. It avoids
+// genesys.UserMessage's "try again": trying again blindly is what the user
+// must not do before checking the call.
+func noAnswerReason(err error) string {
+	if apiErr, ok := errors.AsType[*genesys.APIError](err); ok {
+		return fmt.Sprintf("Genesys answered HTTP %d", apiErr.Status)
+	}
+	return "Genesys did not answer in time"
+}
+
 func withCorrelation(text, correlationID string) string {
 	if correlationID == "" {
 		return text
@@ -156,6 +198,8 @@ func (h *Handler) reply(ctx context.Context, responseURL string, msg Message, op
 		h.Log.Warn("no response_url to answer on", "text", msg.Text)
 		return
 	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	if err := h.Slack.Respond(ctx, responseURL, msg, opts); err != nil {
 		h.Log.Error("slack reply failed", "err", err, "text", msg.Text)
 	}
@@ -195,6 +239,11 @@ func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 		finish("denied", decision.Reason)
 		return
 	}
+	if cmd.Target.Kind != TargetConversation && h.Finder != nil { // find.go
+		h.handleFind(ctx, req, cmd, &entry)
+		finish(entry.outcome, entry.reason)
+		return
+	}
 	if cmd.Target.Kind != TargetConversation {
 		h.reply(ctx, req.ResponseURL, errorMessage("Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`. Finding a call by agent, phone number or queue is not enabled in this bot."), RespondOptions{})
 		finish("bad_input", "find_not_enabled")
@@ -203,6 +252,10 @@ func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 	entry.conversation = cmd.Target.Value
 	conv, err := h.Genesys.GetConversation(ctx, cmd.Target.Value)
 	if err != nil {
+		if genesys.ErrorKind(err) == genesys.KindNotFound && h.findByUserID(ctx, req, cmd, &entry) { // find.go: an agent's user id?
+			finish(entry.outcome, entry.reason)
+			return
+		}
 		text, status, corr := genesysFailure(err)
 		entry.genesysStatus, entry.correlationID = status, corr
 		h.Log.Error("reading conversation failed", "err", err, "conversation_id", cmd.Target.Value)
@@ -226,6 +279,10 @@ func (h *Handler) showPicker(ctx context.Context, responseURL string, conv *gene
 	candidates := conv.ActiveParticipants()
 	if cmd.Selector != nil {
 		matched, err := h.Genesys.Identify(ctx, conv, *cmd.Selector)
+		if errors.Is(err, genesys.ErrUserNotFound) {
+			// Nobody with that e-mail is on the call either: say who is.
+			matched, err = nil, nil
+		}
 		if err != nil {
 			text, status, corr := genesysFailure(err)
 			entry.genesysStatus, entry.correlationID = status, corr
@@ -269,6 +326,9 @@ func (h *Handler) HandleClick(ctx context.Context, req ClickRequest) {
 		h.reply(ctx, req.ResponseURL, infoMessage("Cancelled. Nobody was disconnected."), RespondOptions{Replace: true})
 		entry.action, entry.outcome = "cancel", "cancelled"
 		h.audit(entry)
+		return
+	case strings.HasPrefix(req.ActionID, actionConversation+":"): // find.go
+		h.handleConversationClick(ctx, req, &entry)
 		return
 	case !strings.HasPrefix(req.ActionID, actionDisconnect+":"):
 		h.Log.Warn("unknown action", "action_id", truncate(req.ActionID, 64), "slack_user", req.UserID)
@@ -358,7 +418,10 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 		text, status, corr := genesysFailure(err)
 		h.Log.Error("disconnect failed", "err", err, "conversation_id", conv.ID, "participant_id", p.ID)
 		outcome.Status, outcome.Reason, outcome.CorrelationID = OutcomeFailed, text, corr
-		entry.genesysStatus, entry.reason = status, text
+		if noDefiniteAnswer(err) {
+			outcome.Status, outcome.Reason = OutcomeUnknown, noAnswerReason(err)
+		}
+		entry.genesysStatus, entry.reason = status, outcome.Reason
 	case result.Outcome == genesys.DisconnectAlreadyGone:
 		outcome.Status, outcome.CorrelationID = OutcomeAlreadyGone, result.CorrelationID
 	default:
@@ -385,6 +448,8 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 // it to the audit channel, and replaces the picker with it. If the channel
 // post fails the outcome still reaches the user, so nothing is lost.
 func (h *Handler) publishOutcome(ctx context.Context, req ClickRequest, o Outcome) {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	msg := OutcomeMessage(o)
 	posted := false
 	if _, err := h.Slack.Post(ctx, req.ChannelID, msg); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -78,8 +79,15 @@ type harnessOptions struct {
 	genesysOpts  []genesystest.Option
 	genesysCfg   func(*genesys.Config)
 	allowedUsers []string
+	// authz edits the allow-list after it is built from allowedUsers and
+	// the supervisors group.
+	authz        func(*authz.Config)
 	auditChannel string
 	grace        time.Duration
+	workTimeout  time.Duration // Runner.WorkTimeout; 0 = the default
+	// configure, when set, adjusts the handler before the bot connects
+	// (e2e_find_test.go wires Finder and SlackUsers through it).
+	configure func(h *bot.Handler, api *slack.Client, gc *genesys.Client)
 }
 
 func newHarness(t *testing.T, opts harnessOptions) *harness {
@@ -115,8 +123,11 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	if allowed == nil {
 		allowed = []string{supervisor}
 	}
-	policy, err := authz.New(authz.Config{AllowedUsers: allowed, AllowedUsergroups: []string{supervisorsGroup}, TeamID: slacktest.DefaultTeamID},
-		groupsAdapter{api}, nil)
+	acfg := authz.Config{AllowedUsers: allowed, AllowedUsergroups: []string{supervisorsGroup}, TeamID: slacktest.DefaultTeamID}
+	if opts.authz != nil {
+		opts.authz(&acfg)
+	}
+	policy, err := authz.New(acfg, groupsAdapter{api}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +136,10 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 		Genesys: gc, Authz: policy, Slack: bot.NewSlackAPI(api, sl.APIURL(), &http.Client{Timeout: 5 * time.Second}),
 		Log: log, AuditChannel: opts.auditChannel,
 	}
-	h.runner = bot.NewRunner(bot.RunnerConfig{API: api, Handler: h.handler, Log: log, Grace: opts.grace, PingInterval: 2 * time.Second})
+	if opts.configure != nil {
+		opts.configure(h.handler, api, gc)
+	}
+	h.runner = bot.NewRunner(bot.RunnerConfig{API: api, Handler: h.handler, Log: log, Grace: opts.grace, WorkTimeout: opts.workTimeout, PingInterval: 2 * time.Second})
 	go func() { h.done <- h.runner.Run(ctx) }()
 	t.Cleanup(h.stop)
 	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -256,6 +270,101 @@ func (h *harness) waitLines(msg string, n int) []map[string]any {
 		lines := h.logs.lines(msg)
 		if len(lines) >= n || time.Now().After(deadline) {
 			return lines
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// sendClick delivers a click on b of msg as user the way Slack would if
+// user could press it, even when msg is another user's ephemeral picker
+// (a forwarded payload, a stolen response): slacktest.Click refuses that.
+func (h *harness) sendClick(user string, msg slacktest.Message, b slacktest.Button) {
+	h.t.Helper()
+	if _, err := h.slack.SendBlockAction(h.ctx(), slacktest.BlockAction{
+		ChannelID: msg.Channel, UserID: user, ActionID: b.ActionID, BlockID: b.BlockID,
+		Value: b.Value, Text: b.Text, MessageTS: msg.TS, IsEphemeral: msg.User != "",
+	}); err != nil {
+		h.t.Fatalf("click as %s: %v", user, err)
+	}
+}
+
+// answerTo waits for the first message to user recorded after message
+// number before that is not the progress message.
+func (h *harness) answerTo(user string, before int) slacktest.Message {
+	h.t.Helper()
+	m, err := h.slack.WaitMessageAfter(h.ctx(), before, func(m slacktest.Message) bool {
+		return m.User == user && !strings.Contains(m.Text, "Disconnecting")
+	})
+	if err != nil {
+		h.t.Fatalf("no answer to %s: %v", user, err)
+	}
+	return m
+}
+
+// patches counts the participant PATCHes Genesys received (both families).
+func (h *harness) patches() int {
+	return h.genesys.CountOp(genesystest.OpPatchParticipant) + h.genesys.CountOp(genesystest.OpPatchCallParticipant)
+}
+
+// apiRequests counts every request Genesys received except token requests.
+func (h *harness) apiRequests() int {
+	return len(h.genesys.Requests()) - h.genesys.TokenRequests()
+}
+
+// setState changes a participant's state in the emulator, as when they hang
+// up on their own.
+func (h *harness) setState(convID, pid, state string) {
+	h.t.Helper()
+	c, ok := h.genesys.Conversation(convID)
+	if !ok {
+		h.t.Fatalf("no conversation %s", convID)
+	}
+	for i := range c.Participants {
+		if c.Participants[i].ID == pid {
+			c.Participants[i].State = state
+			c.Participants[i].EndTime = time.Time{}
+		}
+	}
+	h.genesys.AddConversation(c)
+}
+
+// rendered renders msg as the user sees it.
+func (h *harness) rendered(msg slacktest.Message) string { return h.slack.Render(msg) }
+
+// everything is every message text and block, every Slack call and every
+// log line, for checks that something never shows up anywhere.
+func (h *harness) everything() string {
+	var b strings.Builder
+	for _, m := range h.slack.Messages() {
+		b.WriteString(m.Text + "\n" + string(m.Blocks) + "\n")
+	}
+	for _, c := range h.slack.Calls() {
+		b.WriteString(c.URL + " " + c.Values.Encode() + " " + string(c.Body) + "\n")
+	}
+	b.WriteString(h.logs.String())
+	return b.String()
+}
+
+// auditLine waits for an audit line matching want (key → value, compared as
+// text) and returns it.
+func (h *harness) auditLine(want map[string]string) map[string]any {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for _, l := range h.logs.lines("audit") {
+			ok := true
+			for k, v := range want {
+				if fmt.Sprint(l[k]) != v {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return l
+			}
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("no audit line with %v; have %v", want, h.logs.lines("audit"))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -116,6 +116,11 @@ func (c *Client) DisconnectParticipant(ctx context.Context, conversationID, part
 			if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest &&
 				(apiErr.Code == codeCallDisconnected || apiErr.Code == codeNoActiveConversation) {
 				res = DisconnectResult{Outcome: DisconnectAlreadyGone, CorrelationID: apiErr.CorrelationID}
+				if apiErr.AfterUncertainAttempt {
+					// Our own earlier attempt most likely dropped the leg
+					// and its 202 was lost: not "someone else did it".
+					res.Outcome = DisconnectAccepted
+				}
 				return nil
 			}
 			return err

@@ -70,6 +70,11 @@ type APIError struct {
 	CorrelationID string        // ININ-Correlation-Id header, or contextId from the body
 	RetryAfter    time.Duration // from Retry-After on 429
 	Body          ErrorBody
+	// AfterUncertainAttempt is set when an earlier attempt of the same
+	// operation may have reached Genesys without its answer reaching us (a
+	// transport error, a timeout or a 5xx). A "call already disconnected"
+	// answer then most likely means that earlier attempt did the work.
+	AfterUncertainAttempt bool
 }
 
 func (e *APIError) Error() string {
@@ -162,8 +167,12 @@ func ErrorKind(err error) Kind {
 	if errors.As(err, &inErr) {
 		return KindInput
 	}
-	if errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrParticipantNotFound) {
+	if errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrParticipantNotFound) || errors.Is(err, ErrQueueNotFound) {
 		return KindNotFound
+	}
+	var ambErr *AmbiguousQueueError
+	if errors.As(err, &ambErr) {
+		return KindInput
 	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
@@ -240,6 +249,10 @@ func permissionFor(op string) string {
 		return "conversation:communication:view"
 	case opSearchUsers, opGetUser:
 		return "directory:user:view"
+	case opQueryConversations:
+		return "analytics:conversationDetail:view"
+	case opGetQueues:
+		return "routing:queue:view"
 	}
 	return ""
 }
@@ -260,6 +273,13 @@ func UserMessage(err error) string {
 	}
 	if errors.Is(err, ErrParticipantNotFound) {
 		return "That participant is not part of the conversation; list the participants again."
+	}
+	if errors.Is(err, ErrQueueNotFound) {
+		return "No Genesys queue has that name; check the spelling, or give the queue id."
+	}
+	var ambErr *AmbiguousQueueError
+	if errors.As(err, &ambErr) {
+		return "Several Genesys queues match that name; give the exact name or the queue id."
 	}
 	var apiErr *APIError
 	hasAPI := errors.As(err, &apiErr)

@@ -52,6 +52,9 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 		waits     int // retry waits so far, for exponential backoff
 		conflicts int
 		refreshed bool
+		// uncertain: an earlier attempt may have been carried out although
+		// we saw no success (transport error or 5xx).
+		uncertain bool
 	)
 	// retryAfter sleeps for wait if that still fits the budget; it reports
 	// false when the caller should return lastErr instead.
@@ -100,6 +103,7 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 				err = uErr.Err
 			}
 			tErr := &TransportError{Operation: req.op, Method: req.method, Path: req.path, Err: err}
+			uncertain = true
 			if ok, serr := retryAfter(c.backoff(waits)); serr != nil {
 				return apiResponse{}, serr
 			} else if ok {
@@ -122,6 +126,7 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 		}
 
 		apiErr := newAPIError(req, resp, body)
+		apiErr.AfterUncertainAttempt = uncertain
 		switch s := resp.StatusCode; {
 		case s == http.StatusUnauthorized && !refreshed:
 			// The token may have been revoked or expired early: one fresh
@@ -147,6 +152,7 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 				continue
 			}
 		case s >= 500 && s != http.StatusNotImplemented:
+			uncertain = true
 			if ok, serr := retryAfter(c.backoff(waits)); serr != nil {
 				return apiResponse{}, serr
 			} else if ok {

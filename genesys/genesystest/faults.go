@@ -27,6 +27,10 @@ type Fault struct {
 	RetryAfter time.Duration
 	// Delay is waited before answering.
 	Delay time.Duration
+	// AfterApply carries the request out before answering with Status:
+	// the work is done but the client sees a failure (e.g. a 504 from a
+	// gateway after the backend acted).
+	AfterApply bool
 }
 
 type faultState struct {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -104,6 +105,10 @@ func parseRoute(method, escapedPath string) route {
 		return route{op: OpSearchUsers, perm: PermUserView, needAuth: true}
 	case method == http.MethodGet && is("api", "v2", "users", "*") && segs[3] != "search":
 		return route{op: OpGetUser, userID: segs[3], needAuth: true}
+	case method == http.MethodPost && is("api", "v2", "analytics", "conversations", "details", "query"):
+		return route{op: OpQueryConversations, perm: PermAnalyticsConversationView, needAuth: true}
+	case method == http.MethodGet && is("api", "v2", "routing", "queues"):
+		return route{op: OpGetQueues, perm: PermQueueView, needAuth: true}
 	}
 	return route{op: OpUnknown, needAuth: strings.HasPrefix(escapedPath, "/api/")}
 }
@@ -193,6 +198,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if f.Status != 0 {
+			if f.AfterApply {
+				// The request takes effect, but its answer is lost: what a
+				// gateway timeout after the backend acted looks like.
+				s.dispatch(httptest.NewRecorder(), r, corr, rt, body)
+			}
 			writeFault(rec, corr, rt.op, f)
 			return
 		}
@@ -203,6 +213,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	s.dispatch(rec, r, corr, rt, body)
+}
+
+// dispatch runs the operation rt names.
+func (s *Server) dispatch(rec http.ResponseWriter, r *http.Request, corr string, rt route, body []byte) {
 	switch rt.op {
 	case OpToken:
 		s.handleToken(rec, r, corr, body)
@@ -214,6 +229,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handleGetUser(rec, corr, rt.userID)
 	case OpSearchUsers:
 		s.handleSearch(rec, r, corr, body)
+	case OpQueryConversations:
+		s.handleAnalyticsQuery(rec, r, corr, body)
+	case OpGetQueues:
+		s.handleGetQueues(rec, r, corr)
 	default:
 		writeError(rec, corr, http.StatusNotFound, "not.found", "The requested resource was not found.", nil)
 	}

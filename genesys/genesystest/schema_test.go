@@ -304,3 +304,68 @@ func TestValidatorCatchesMismatches(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyticsResponsesMatchOpenAPI checks the analytics details query
+// against AnalyticsConversationQueryResponse. The queue listing
+// (GET /api/v2/routing/queues, QueueEntityListing) is not in
+// openapi-subset.json, so its shape is only checked by the client tests.
+func TestAnalyticsResponsesMatchOpenAPI(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(openAPIPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc schemaDoc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("openapi-subset.json: %v", err)
+	}
+	s := NewTB(t, WithDisconnectDelay(0), WithAnalyticsLag(time.Hour))
+	tok := token(t, s)
+	conf := s.ThreePartyConference()
+	s.AddConversation(Conversation{Participants: []Participant{
+		{Name: "Known Caller", Purpose: "customer", ExternalContactID: newID(), ANI: "+15551230000", Held: true},
+		{Name: "Transferred", Purpose: "agent", UserID: newID(), State: "disconnected", DisconnectType: "transfer.consult"},
+		{Name: "IVR", Purpose: "ivr", State: "terminated"},
+	}})
+	ended := s.ThreePartyConference()
+	s.EndConversation(ended.ID) // still in progress for analytics (lag)
+	day := time.Now().UTC().Format("2006-01-02")
+	all := `{"interval":"` + day + `T00:00:00.000Z/` + time.Now().UTC().Add(time.Minute).Format(time.RFC3339) + `","order":"desc","orderBy":"conversationStart","paging":{"pageSize":25,"pageNumber":1}}`
+	inProgress := `{"interval":"` + day + `T00:00:00Z/` + day + `T23:59:59Z","conversationFilters":[{"type":"and","predicates":[{"type":"dimension","dimension":"conversationEnd","operator":"notExists"}]}],"segmentFilters":[{"type":"and","predicates":[{"dimension":"userId","value":"` + conf.Participants[2].UserID + `"}]}]}`
+	none := `{"interval":"2001-01-01T00:00:00Z/2001-01-02T00:00:00Z"}`
+
+	v := &validator{defs: doc.Definitions}
+	check := func(name, body string, status int, def string) {
+		t.Helper()
+		got, b, _ := do(t, s, tok, "POST", "/api/v2/analytics/conversations/details/query", body)
+		if got != status {
+			t.Errorf("%s: status %d, want %d (body %s)", name, got, status, b)
+			return
+		}
+		var val any
+		if err := json.Unmarshal(b, &val); err != nil {
+			t.Errorf("%s: not JSON: %v", name, err)
+			return
+		}
+		v.check(name+":"+def, val, map[string]any{"$ref": "#/definitions/" + def})
+		if def == "AnalyticsConversationQueryResponse" && name == "all" {
+			if n := len(val.(map[string]any)["conversations"].([]any)); n != 3 {
+				t.Errorf("all: %d conversations, want 3", n)
+			}
+		}
+	}
+	check("all", all, 200, "AnalyticsConversationQueryResponse")
+	check("in-progress", inProgress, 200, "AnalyticsConversationQueryResponse")
+	check("none", none, 200, "AnalyticsConversationQueryResponse")
+	check("no-interval", `{"paging":{"pageSize":25,"pageNumber":1}}`, 400, "ErrorBody")
+	check("bad-interval", `{"interval":"yesterday/today"}`, 400, "ErrorBody")
+	s.DenyPermission(PermAnalyticsConversationView)
+	check("denied", all, 403, "ErrorBody")
+	// The ended call after the lag: conversationEnd and segmentEnd appear.
+	s.GrantPermission(PermAnalyticsConversationView)
+	s.SetAnalyticsLag(0)
+	check("ended", all, 200, "AnalyticsConversationQueryResponse")
+	for _, e := range v.errs {
+		t.Error(e)
+	}
+}

@@ -106,6 +106,8 @@ type Server struct {
 	requests        []Request
 	timers          map[*time.Timer]struct{}
 	janeID, queueID string
+	analyticsLag    time.Duration // see WithAnalyticsLag (analytics.go)
+	queues          []Queue       // see AddQueue (analytics.go)
 }
 
 // New starts a fake org on a local port. Close it when done.
@@ -187,7 +189,9 @@ func (s *Server) ExpireTokens() {
 // DenyPermission removes a permission from the OAuth client's role: the
 // requests that need it get 403 missing.permissions naming it. Generic
 // conversation GET needs PermConversationView, both participant PATCHes
-// need PermConversationDisconnect, user search needs PermUserView.
+// need PermConversationDisconnect, user search needs PermUserView, the
+// analytics query PermAnalyticsConversationView and the queue listing
+// PermQueueView (analytics.go).
 func (s *Server) DenyPermission(perm string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,634 @@
+package genesystest
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Operations and permissions of the analytics query and the queue listing.
+const (
+	OpQueryConversations = "queryConversations" // POST /api/v2/analytics/conversations/details/query
+	OpGetQueues          = "getQueues"          // GET /api/v2/routing/queues
+
+	// PermAnalyticsConversationView is needed by the analytics query.
+	PermAnalyticsConversationView = "analytics:conversationDetail:view"
+	// PermQueueView is needed by the queue listing.
+	PermQueueView = "routing:queue:view"
+)
+
+// Paging limits of the emulated endpoints.
+const (
+	MaxAnalyticsPageSize = 100
+	MaxQueuePageSize     = 500
+	defaultPageSize      = 25
+)
+
+// WithAnalyticsLag makes the analytics query see conversation and leg ends
+// only d after they happen, like the real analytics pipeline: a call that
+// ended less than d ago is still reported as in progress. Starts are seen
+// at once. The conversation endpoints are never late.
+func WithAnalyticsLag(d time.Duration) Option {
+	return func(s *Server) { s.analyticsLag = d }
+}
+
+// SetAnalyticsLag changes the analytics lag (see WithAnalyticsLag).
+func (s *Server) SetAnalyticsLag(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.analyticsLag = d
+}
+
+// Queue is a routing queue of the fake org.
+type Queue struct {
+	ID   string // "" = generated
+	Name string
+}
+
+// AddQueue adds a queue (replacing one with the same id) and returns it with
+// its id. Queues named by conversation participants (QueueID and
+// QueueName) are known without being added.
+func (s *Server) AddQueue(q Queue) Queue {
+	if q.ID == "" {
+		q.ID = newID()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, old := range s.queues {
+		if strings.EqualFold(old.ID, q.ID) {
+			s.queues[i] = q
+			return q
+		}
+	}
+	s.queues = append(s.queues, q)
+	return q
+}
+
+// Queues returns every queue the org knows, sorted by name.
+func (s *Server) Queues() []Queue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queuesLocked()
+}
+
+func (s *Server) queuesLocked() []Queue {
+	seen := map[string]bool{}
+	var out []Queue
+	for _, q := range s.queues {
+		seen[strings.ToLower(q.ID)] = true
+		out = append(out, q)
+	}
+	for _, c := range s.convs {
+		for _, p := range c.Participants {
+			if p.QueueID != "" && p.QueueName != "" && !seen[strings.ToLower(p.QueueID)] {
+				seen[strings.ToLower(p.QueueID)] = true
+				out = append(out, Queue{ID: p.QueueID, Name: p.QueueName})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Queue) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// EndConversation hangs up every leg of a conversation now, as when the
+// customer and the agent both hang up. It reports false when there is no
+// such conversation.
+func (s *Server) EndConversation(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.convs[strings.ToLower(id)]
+	if !ok {
+		return false
+	}
+	now := time.Now().UTC()
+	for i := range c.Participants {
+		p := &c.Participants[i]
+		if !p.Ended() {
+			p.State, p.EndTime, p.Held, p.DisconnectType = "disconnected", now, false, "peer"
+		}
+		delete(c.pending, p.ID)
+	}
+	if c.EndTime.IsZero() {
+		c.EndTime = now
+	}
+	return true
+}
+
+// ---- the analytics details query ----
+
+type aqPredicate struct {
+	Type      string `json:"type"`
+	Dimension string `json:"dimension"`
+	Operator  string `json:"operator"`
+	Value     string `json:"value"`
+	Metric    string `json:"metric"`
+	Property  string `json:"property"`
+}
+
+type aqClause struct {
+	Type       string        `json:"type"`
+	Predicates []aqPredicate `json:"predicates"`
+}
+
+type aqFilter struct {
+	Type       string        `json:"type"`
+	Predicates []aqPredicate `json:"predicates"`
+	Clauses    []aqClause    `json:"clauses"`
+}
+
+type aqRequest struct {
+	Interval string `json:"interval"`
+	Order    string `json:"order"`
+	OrderBy  string `json:"orderBy"`
+	Paging   *struct {
+		PageSize   int `json:"pageSize"`
+		PageNumber int `json:"pageNumber"`
+	} `json:"paging"`
+	ConversationFilters []aqFilter        `json:"conversationFilters"`
+	SegmentFilters      []aqFilter        `json:"segmentFilters"`
+	EvaluationFilters   []json.RawMessage `json:"evaluationFilters"`
+	SurveyFilters       []json.RawMessage `json:"surveyFilters"`
+	ResolutionFilters   []json.RawMessage `json:"resolutionFilters"`
+	Aggregations        []json.RawMessage `json:"aggregations"`
+}
+
+// The dimensions the emulator can filter on.
+var (
+	conversationDims = map[string]bool{"conversationEnd": true, "conversationId": true, "conversationStart": true, "originatingDirection": true, "divisionId": true}
+	segmentDims      = map[string]bool{"mediaType": true, "userId": true, "queueId": true, "ani": true, "dnis": true, "purpose": true, "direction": true, "participantName": true, "segmentType": true, "segmentEnd": true, "externalContactId": true}
+)
+
+// parseInterval reads "start/end" (ISO-8601 instants) and returns the days
+// it touches as [from, to).
+func parseInterval(s string) (from, to time.Time, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	if !ok || strings.Contains(b, "/") {
+		return time.Time{}, time.Time{}, fmt.Errorf("interval %q must be start/end, e.g. 2024-05-01T00:00:00.000Z/2024-05-02T00:00:00.000Z", s)
+	}
+	start, err1 := time.Parse(time.RFC3339Nano, a)
+	end, err2 := time.Parse(time.RFC3339Nano, b)
+	if err1 != nil || err2 != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("interval %q is not two ISO-8601 date-times", s)
+	}
+	if !end.After(start) {
+		return time.Time{}, time.Time{}, fmt.Errorf("interval %q ends before it starts", s)
+	}
+	day := func(t time.Time) time.Time {
+		t = t.UTC()
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return day(start), day(end.Add(-time.Nanosecond)).AddDate(0, 0, 1), nil
+}
+
+func checkFilters(fs []aqFilter, dims map[string]bool, level string) error {
+	checkPreds := func(ps []aqPredicate) error {
+		for _, p := range ps {
+			if p.Type != "" && p.Type != "dimension" {
+				return fmt.Errorf("%s predicate type %q is not supported by the emulator (only dimension)", level, p.Type)
+			}
+			if !dims[p.Dimension] {
+				return fmt.Errorf("%s dimension %q is not supported by the emulator", level, p.Dimension)
+			}
+			switch p.Operator {
+			case "", "matches":
+				if p.Value == "" {
+					return fmt.Errorf("%s predicate on %s needs a value", level, p.Dimension)
+				}
+			case "exists", "notExists":
+			default:
+				return fmt.Errorf("%s operator %q is not one of matches, exists, notExists", level, p.Operator)
+			}
+		}
+		return nil
+	}
+	for _, f := range fs {
+		if f.Type != "and" && f.Type != "or" {
+			return fmt.Errorf("%s filter type %q must be and or or", level, f.Type)
+		}
+		if len(f.Predicates) == 0 && len(f.Clauses) == 0 {
+			return fmt.Errorf("%s filter has no predicates", level)
+		}
+		if err := checkPreds(f.Predicates); err != nil {
+			return err
+		}
+		for _, c := range f.Clauses {
+			if c.Type != "and" && c.Type != "or" {
+				return fmt.Errorf("%s clause type %q must be and or or", level, c.Type)
+			}
+			if err := checkPreds(c.Predicates); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// row is what a predicate looks at: dimension name → value ("" = absent).
+type row map[string]string
+
+func (r row) test(p aqPredicate) bool {
+	v := r[p.Dimension]
+	switch p.Operator {
+	case "exists":
+		return v != ""
+	case "notExists":
+		return v == ""
+	}
+	return v != "" && strings.EqualFold(v, p.Value)
+}
+
+func combine(typ string, n int, ok func(i int) bool) bool {
+	for i := range n {
+		if ok(i) != (typ == "and") {
+			return typ != "and"
+		}
+	}
+	return typ == "and"
+}
+
+func (f aqFilter) match(r row) bool {
+	preds := combine(f.Type, len(f.Predicates), func(i int) bool { return r.test(f.Predicates[i]) })
+	clauses := combine(f.Type, len(f.Clauses), func(i int) bool {
+		c := f.Clauses[i]
+		return combine(c.Type, len(c.Predicates), func(j int) bool { return r.test(c.Predicates[j]) })
+	})
+	if f.Type == "and" {
+		return preds && clauses
+	}
+	// "or" over predicates and clauses together; an empty list adds nothing.
+	return (len(f.Predicates) > 0 && preds) || (len(f.Clauses) > 0 && clauses)
+}
+
+// analyticsView is a conversation as analytics sees it at one instant.
+type analyticsView struct {
+	conv     Conversation
+	end      time.Time // zero while analytics thinks it is in progress
+	horizon  time.Time // ends after this are not visible yet
+	convRow  row
+	segments []row
+}
+
+// conversationEnd is when the call ended: its EndTime, or the last leg's end
+// once every leg has ended.
+func conversationEnd(c Conversation) time.Time {
+	if !c.EndTime.IsZero() {
+		return c.EndTime
+	}
+	var last time.Time
+	for _, p := range c.Participants {
+		if !p.Ended() {
+			return time.Time{}
+		}
+		if p.EndTime.After(last) {
+			last = p.EndTime
+		}
+	}
+	return last
+}
+
+func newAnalyticsView(c Conversation, horizon time.Time) analyticsView {
+	v := analyticsView{conv: c, horizon: horizon}
+	if end := conversationEnd(c); !end.IsZero() && !end.After(horizon) {
+		v.end = end
+	}
+	v.convRow = row{
+		"conversationId":       c.ID,
+		"conversationStart":    genesysTime(c.StartTime),
+		"conversationEnd":      genesysTime(v.end),
+		"originatingDirection": originatingDirection(c),
+		"divisionId":           homeDivisionID,
+	}
+	for _, p := range c.Participants {
+		v.segments = append(v.segments, row{
+			"mediaType":         "voice",
+			"userId":            p.UserID,
+			"queueId":           p.QueueID,
+			"ani":               p.ANI,
+			"dnis":              p.DNIS,
+			"purpose":           p.Purpose,
+			"direction":         p.Direction,
+			"participantName":   p.Name,
+			"segmentType":       "interact",
+			"segmentEnd":        genesysTime(v.legEnd(p)),
+			"externalContactId": p.ExternalContactID,
+		})
+	}
+	return v
+}
+
+// legEnd is the end of a leg as far as analytics knows.
+func (v analyticsView) legEnd(p Participant) time.Time {
+	if p.Ended() && !p.EndTime.IsZero() && !p.EndTime.After(v.horizon) {
+		return p.EndTime
+	}
+	return time.Time{}
+}
+
+func originatingDirection(c Conversation) string {
+	for _, p := range c.Participants {
+		if p.Purpose == "customer" || p.Purpose == "external" {
+			return p.Direction
+		}
+	}
+	if len(c.Participants) > 0 {
+		return c.Participants[0].Direction
+	}
+	return "inbound"
+}
+
+func (v analyticsView) matches(req aqRequest) bool {
+	for _, f := range req.ConversationFilters {
+		if !f.match(v.convRow) {
+			return false
+		}
+	}
+	for _, f := range req.SegmentFilters {
+		if !slices.ContainsFunc(v.segments, f.match) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) handleAnalyticsQuery(w http.ResponseWriter, r *http.Request, corr string, body []byte) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		code, msg := defaultError(http.StatusUnsupportedMediaType)
+		writeError(w, corr, http.StatusUnsupportedMediaType, code, msg, nil)
+		return
+	}
+	badRequest := func(msg string) {
+		writeError(w, corr, http.StatusBadRequest, "bad.request", msg, nil)
+	}
+	var req aqRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		badRequest("The request could not be understood by the server due to malformed syntax.")
+		return
+	}
+	if req.Interval == "" {
+		badRequest("interval is required")
+		return
+	}
+	from, to, err := parseInterval(req.Interval)
+	if err != nil {
+		badRequest(err.Error())
+		return
+	}
+	pageSize, pageNumber := defaultPageSize, 1
+	if req.Paging != nil {
+		pageSize, pageNumber = req.Paging.PageSize, req.Paging.PageNumber
+	}
+	if pageSize < 1 || pageSize > MaxAnalyticsPageSize || pageNumber < 1 {
+		badRequest(fmt.Sprintf("paging: pageSize must be 1 to %d and pageNumber at least 1", MaxAnalyticsPageSize))
+		return
+	}
+	switch req.Order {
+	case "", "asc", "desc", "unordered":
+	default:
+		badRequest(fmt.Sprintf("order %q is not asc, desc or unordered", req.Order))
+		return
+	}
+	switch req.OrderBy {
+	case "", "conversationStart", "conversationEnd", "segmentStart", "segmentEnd":
+	default:
+		badRequest(fmt.Sprintf("orderBy %q is not valid", req.OrderBy))
+		return
+	}
+	if len(req.EvaluationFilters)+len(req.SurveyFilters)+len(req.ResolutionFilters)+len(req.Aggregations) > 0 {
+		badRequest("the emulator supports only conversationFilters and segmentFilters")
+		return
+	}
+	if err := checkFilters(req.ConversationFilters, conversationDims, "conversation"); err != nil {
+		badRequest(err.Error())
+		return
+	}
+	if err := checkFilters(req.SegmentFilters, segmentDims, "segment"); err != nil {
+		badRequest(err.Error())
+		return
+	}
+
+	s.mu.Lock()
+	horizon := time.Now().Add(-s.analyticsLag)
+	var hits []analyticsView
+	for _, c := range s.convs {
+		if c.StartTime.Before(from) || !c.StartTime.Before(to) {
+			continue
+		}
+		v := newAnalyticsView(c.snapshot(), horizon)
+		if v.matches(req) {
+			hits = append(hits, v)
+		}
+	}
+	s.mu.Unlock()
+
+	// Every orderBy sorts by conversation start here; ties by id, so pages
+	// are stable.
+	slices.SortFunc(hits, func(a, b analyticsView) int {
+		if c := a.conv.StartTime.Compare(b.conv.StartTime); c != 0 {
+			if req.Order == "desc" {
+				return -c
+			}
+			return c
+		}
+		return strings.Compare(a.conv.ID, b.conv.ID)
+	})
+	resp := analyticsResponse{TotalHits: len(hits)}
+	for i := (pageNumber - 1) * pageSize; i < len(hits) && i < pageNumber*pageSize; i++ {
+		resp.Conversations = append(resp.Conversations, hits[i].json())
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// ---- the queue listing ----
+
+// globMatch matches name against pattern case-insensitively; "*" matches any
+// run of characters, and a pattern without "*" must match exactly.
+func globMatch(pattern, name string) bool {
+	pattern, name = strings.ToLower(pattern), strings.ToLower(name)
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == name
+	}
+	if !strings.HasPrefix(name, parts[0]) {
+		return false
+	}
+	name = name[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(name, p)
+		if i < 0 {
+			return false
+		}
+		name = name[i+len(p):]
+	}
+	return strings.HasSuffix(name, last)
+}
+
+func (s *Server) handleGetQueues(w http.ResponseWriter, r *http.Request, corr string) {
+	q := r.URL.Query()
+	intParam := func(key string, def int) (int, bool) {
+		v := q.Get(key)
+		if v == "" {
+			return def, true
+		}
+		n, err := strconv.Atoi(v)
+		return n, err == nil
+	}
+	pageSize, ok1 := intParam("pageSize", defaultPageSize)
+	pageNumber, ok2 := intParam("pageNumber", 1)
+	if !ok1 || !ok2 || pageSize < 1 || pageSize > MaxQueuePageSize || pageNumber < 1 {
+		writeError(w, corr, http.StatusBadRequest, "bad.request", fmt.Sprintf("pageSize must be 1 to %d and pageNumber at least 1", MaxQueuePageSize), nil)
+		return
+	}
+	name := q.Get("name")
+	var hits []Queue
+	for _, qu := range s.Queues() {
+		if name == "" || globMatch(name, qu.Name) {
+			hits = append(hits, qu)
+		}
+	}
+	resp := queueEntityListing{
+		Entities: []queueWire{}, PageSize: pageSize, PageNumber: pageNumber,
+		Total: len(hits), PageCount: (len(hits) + pageSize - 1) / pageSize,
+	}
+	for i := (pageNumber - 1) * pageSize; i < len(hits) && i < pageNumber*pageSize; i++ {
+		resp.Entities = append(resp.Entities, queueWire{ID: hits[i].ID, Name: hits[i].Name, SelfURI: "/api/v2/routing/queues/" + hits[i].ID})
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// ---- wire shapes ----
+
+// analyticsResponse is AnalyticsConversationQueryResponse. conversations is
+// left out when nothing matches, as Genesys does.
+type analyticsResponse struct {
+	Conversations []analyticsConversationWire `json:"conversations,omitempty"`
+	TotalHits     int                         `json:"totalHits"`
+}
+
+// analyticsConversationWire is AnalyticsConversationWithoutAttributes.
+type analyticsConversationWire struct {
+	ConversationID       string                     `json:"conversationId"`
+	ConversationStart    string                     `json:"conversationStart"`
+	ConversationEnd      string                     `json:"conversationEnd,omitempty"`
+	OriginatingDirection string                     `json:"originatingDirection"`
+	DivisionIDs          []string                   `json:"divisionIds"`
+	Participants         []analyticsParticipantWire `json:"participants"`
+}
+
+// analyticsParticipantWire is AnalyticsParticipantWithoutAttributes.
+type analyticsParticipantWire struct {
+	ParticipantID     string                 `json:"participantId"`
+	ParticipantName   string                 `json:"participantName,omitempty"`
+	Purpose           string                 `json:"purpose"`
+	UserID            string                 `json:"userId,omitempty"`
+	ExternalContactID string                 `json:"externalContactId,omitempty"`
+	Sessions          []analyticsSessionWire `json:"sessions"`
+}
+
+// analyticsSessionWire is AnalyticsSession.
+type analyticsSessionWire struct {
+	SessionID string                 `json:"sessionId"`
+	MediaType string                 `json:"mediaType"`
+	ANI       string                 `json:"ani,omitempty"`
+	DNIS      string                 `json:"dnis,omitempty"`
+	Direction string                 `json:"direction"`
+	Segments  []analyticsSegmentWire `json:"segments"`
+}
+
+// analyticsSegmentWire is AnalyticsConversationSegment.
+type analyticsSegmentWire struct {
+	SegmentType    string `json:"segmentType"`
+	SegmentStart   string `json:"segmentStart"`
+	SegmentEnd     string `json:"segmentEnd,omitempty"`
+	QueueID        string `json:"queueId,omitempty"`
+	DisconnectType string `json:"disconnectType,omitempty"`
+}
+
+// queueWire and queueEntityListing are Queue and QueueEntityListing. They are
+// not in openapi-subset.json; the shape is the usual Genesys entity listing.
+type queueWire struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	SelfURI string `json:"selfUri"`
+}
+
+type queueEntityListing struct {
+	Entities   []queueWire `json:"entities"`
+	PageSize   int         `json:"pageSize"`
+	PageNumber int         `json:"pageNumber"`
+	Total      int         `json:"total"`
+	PageCount  int         `json:"pageCount"`
+}
+
+// analyticsDisconnectType maps the conversation API's disconnect types onto
+// the analytics enum, which spells some differently.
+func analyticsDisconnectType(s string) string {
+	switch s {
+	case "", "endpoint", "client", "system", "transfer", "error", "peer", "other", "spam", "inactivity", "takeover":
+		return s
+	case "transfer.conference":
+		return "conferenceTransfer"
+	case "transfer.consult":
+		return "consultTransfer"
+	case "transfer.forward":
+		return "forwardTransfer"
+	case "transfer.noanswer":
+		return "noAnswerTransfer"
+	case "transfer.notavailable":
+		return "notAvailableTransfer"
+	case "transport.failure":
+		return "transportFailure"
+	case "session.expired":
+		return "sessionExpired"
+	case "endpoint.donotdisturb":
+		return "dndEndpoint"
+	case "transfer.donotdisturb":
+		return "dndTransfer"
+	}
+	return "other"
+}
+
+func (v analyticsView) json() analyticsConversationWire {
+	c := v.conv
+	out := analyticsConversationWire{
+		ConversationID:       c.ID,
+		ConversationStart:    genesysTime(c.StartTime),
+		ConversationEnd:      genesysTime(v.end),
+		OriginatingDirection: originatingDirection(c),
+		DivisionIDs:          []string{homeDivisionID},
+		Participants:         make([]analyticsParticipantWire, 0, len(c.Participants)),
+	}
+	for _, p := range c.Participants {
+		seg := analyticsSegmentWire{SegmentType: "interact", SegmentStart: genesysTime(p.StartTime), QueueID: p.QueueID}
+		if end := v.legEnd(p); !end.IsZero() {
+			seg.SegmentEnd = genesysTime(end)
+			seg.DisconnectType = analyticsDisconnectType(p.DisconnectType)
+		}
+		out.Participants = append(out.Participants, analyticsParticipantWire{
+			ParticipantID:     p.ID,
+			ParticipantName:   p.Name,
+			Purpose:           p.Purpose,
+			UserID:            p.UserID,
+			ExternalContactID: p.ExternalContactID,
+			Sessions: []analyticsSessionWire{{
+				SessionID: p.CallID,
+				MediaType: "voice",
+				ANI:       p.ANI,
+				DNIS:      p.DNIS,
+				Direction: p.Direction,
+				Segments:  []analyticsSegmentWire{seg},
+			}},
+		})
+	}
+	return out
+}

@@ -1,0 +1,46 @@
+package genesys
+
+import (
+	"context"
+	"testing"
+
+	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
+)
+
+// A PATCH that Genesys carried out but whose answer was lost (a 504 from a
+// gateway after the backend acted) is retried; the retry is told the call is
+// already disconnected. That is our own work, not someone else's: the result
+// must be Accepted, not AlreadyGone, so the channel is not told "nothing was
+// changed" about a disconnect the bot just made.
+func TestDisconnectRetryAfterLostAnswerIsAccepted(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{502, 503, 504} {
+		srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(0))
+		conv := srv.ThreePartyConference()
+		agent := conv.Participants[2]
+		srv.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Status: status, Count: 1, AfterApply: true})
+		c := newClient(t, srv, nil)
+		res, err := c.DisconnectParticipant(context.Background(), conv.ID, agent.ID)
+		if err != nil {
+			t.Fatalf("%d: DisconnectParticipant: %v", status, err)
+		}
+		if res.Outcome != DisconnectAccepted {
+			t.Errorf("%d: outcome %v after a lost answer and a retry, want DisconnectAccepted", status, res.Outcome)
+		}
+		if n := srv.CountOp(genesystest.OpPatchParticipant); n != 2 {
+			t.Errorf("%d: %d PATCH requests, want 2 (the lost one and the retry)", status, n)
+		}
+	}
+	// Without an uncertain attempt before it, the same answer still means
+	// someone else got there first.
+	srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(0))
+	conv := srv.ThreePartyConference()
+	c := newClient(t, srv, nil)
+	if _, err := c.DisconnectParticipant(context.Background(), conv.ID, conv.Participants[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.DisconnectParticipant(context.Background(), conv.ID, conv.Participants[2].ID)
+	if err != nil || res.Outcome != DisconnectAlreadyGone {
+		t.Fatalf("second disconnect = %v, %v; want DisconnectAlreadyGone", res.Outcome, err)
+	}
+}
