@@ -69,15 +69,20 @@ func inputErrorf(format string, args ...any) error {
 var (
 	uuidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	slackIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
-	phoneRE   = regexp.MustCompile(`^\+?[0-9][0-9 ().\-/]{3,30}$`)
+	phoneRE   = regexp.MustCompile(`^\+?[0-9(][0-9 ().\-/]{3,30}$`)
+	// phoneStartRE and phonePartRE are the groups of a number typed with spaces.
+	phoneStartRE = regexp.MustCompile(`^\+?[0-9(][0-9().\-/]{0,15}$`)
+	phonePartRE  = regexp.MustCompile(`^[0-9().\-/]{1,15}$`)
 )
 
 // usage is the help text; it names every form the parser accepts.
-const usage = "*Usage:* `/disconnect &lt;conversation-id&gt; [who]`\n" +
-	"• `&lt;conversation-id&gt;`: the Genesys conversation id (a UUID, as shown in the Genesys interaction view).\n" +
+const usage = "*Usage:* `/disconnect &lt;call&gt; [who]`\n" +
+	"• `&lt;call&gt;` is the Genesys conversation id (a UUID, as shown in the Genesys interaction view), or, to find the call: " +
+	"an agent (`@mention`, e-mail address or Genesys user id), a phone number on the call (`+1 317 555 0123`), " +
+	"or a queue (`queue:Support`, `queue:\"Customer Care\"` or the queue id).\n" +
 	"• `[who]` (optional): pick one participant directly: a participant id, a Genesys user id, an e-mail address, " +
 	"an external contact id, a phone number, or `customer` / `agent` / `external`.\n" +
-	"You get the list of people on the call as buttons (only you see it); nothing is disconnected until you click and confirm."
+	"You get the people on the call as buttons (only you see them); nothing is disconnected until you click and confirm."
 
 // ParseCommand parses the text after /disconnect. Every error is an
 // *InputError whose message says what was wrong and what to type instead.
@@ -99,6 +104,14 @@ func ParseCommand(text string) (Command, error) {
 	fields := splitArgs(text)
 	if len(fields) == 0 || (len(fields) == 1 && strings.EqualFold(strings.TrimLeft(fields[0], "-"), "help")) {
 		return Command{Help: true}, nil
+	}
+	if phoneStartRE.MatchString(fields[0]) {
+		// A number typed with spaces ("+1 317 555 0123") arrives as several
+		// fields; they belong to the number, not to [who].
+		for len(fields) > 1 && phonePartRE.MatchString(fields[1]) {
+			fields[0] += " " + fields[1]
+			fields = append(fields[:1], fields[2:]...)
+		}
 	}
 	target, err := parseTarget(fields[0])
 	if err != nil {
@@ -123,14 +136,29 @@ func ParseCommand(text string) (Command, error) {
 // piece: a label like "(317) 555-0123" has spaces.
 func splitArgs(text string) []string {
 	var args []string
+	open := false // inside a "quoted" queue name
 	for _, f := range strings.Fields(text) {
-		if n := len(args); n > 0 && strings.HasPrefix(args[n-1], "<") && !strings.HasSuffix(args[n-1], ">") {
+		if n := len(args); n > 0 && (open || (strings.HasPrefix(args[n-1], "<") && !strings.HasSuffix(args[n-1], ">"))) {
 			args[n-1] += " " + f
+			if open && strings.ContainsAny(f, `"”`) {
+				open = false
+			}
 			continue
 		}
 		args = append(args, f)
+		if q, ok := cutQueuePrefix(f); ok && strings.HasPrefix(q, `"`) || strings.HasPrefix(q, "“") {
+			open = strings.Count(q, `"`)+strings.Count(q, "“")+strings.Count(q, "”") < 2
+		}
 	}
 	return args
+}
+
+// cutQueuePrefix returns what follows "queue:" (any case).
+func cutQueuePrefix(s string) (string, bool) {
+	if len(s) >= len("queue:") && strings.EqualFold(s[:len("queue:")], "queue:") {
+		return s[len("queue:"):], true
+	}
+	return "", false
 }
 
 // parseTarget reads the first argument. Slack wraps mentions, e-mails and
@@ -166,7 +194,8 @@ func parseTarget(arg string) (Target, error) {
 	case uuidRE.MatchString(arg):
 		return Target{Kind: TargetConversation, Value: strings.ToLower(arg)}, nil
 	case strings.HasPrefix(strings.ToLower(arg), "queue:"):
-		q := strings.TrimSpace(arg[len("queue:"):])
+		q, _ := cutQueuePrefix(arg)
+		q = strings.TrimSpace(strings.Trim(strings.TrimSpace(q), `"“”`))
 		if q == "" {
 			return Target{}, inputErrorf("Give the queue after `queue:`, e.g. `/disconnect queue:Support`.")
 		}

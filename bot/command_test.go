@@ -128,3 +128,33 @@ func FuzzParseCommand(f *testing.F) {
 		}
 	})
 }
+
+func TestParseCommandFindForms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text string
+		want Target
+		who  string
+	}{
+		{"+1 317 555 0123", Target{Kind: TargetPhone, Value: "+1 317 555 0123"}, ""},
+		{"(317) 555-0123", Target{Kind: TargetPhone, Value: "(317) 555-0123"}, ""},
+		{"+1 317 555 0123 customer", Target{Kind: TargetPhone, Value: "+1 317 555 0123"}, "customer"},
+		{`queue:"Customer Care"`, Target{Kind: TargetQueue, Value: "Customer Care"}, ""},
+		{`queue:“Customer Care” agent`, Target{Kind: TargetQueue, Value: "Customer Care"}, "agent"},
+		{`QUEUE:"Customer  Care" external`, Target{Kind: TargetQueue, Value: "Customer Care"}, "external"},
+		{"queue:Support agent", Target{Kind: TargetQueue, Value: "Support"}, "agent"},
+	}
+	for _, tt := range tests {
+		got, err := ParseCommand(tt.text)
+		if err != nil {
+			t.Errorf("ParseCommand(%q): %v", tt.text, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got.Target); diff != "" {
+			t.Errorf("ParseCommand(%q) target (-want +got):\n%s", tt.text, diff)
+		}
+		if got.Who != tt.who {
+			t.Errorf("ParseCommand(%q) who = %q, want %q", tt.text, got.Who, tt.who)
+		}
+	}
+}

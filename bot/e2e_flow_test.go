@@ -199,7 +199,7 @@ func TestE2EHelp(t *testing.T) {
 	for _, text := range []string{"", "help", "  HELP ", "--help"} {
 		msg := h.slash(supervisor, text)
 		out := h.rendered(msg)
-		if msg.User != supervisor || !strings.Contains(out, "Usage:") || !strings.Contains(out, "/disconnect <conversation-id> [who]") {
+		if msg.User != supervisor || !strings.Contains(out, "Usage:") || !strings.Contains(out, "/disconnect <call> [who]") {
 			t.Errorf("/disconnect %q answered %q to %q, want the usage to the caller", text, out, msg.User)
 		}
 	}

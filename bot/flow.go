@@ -57,6 +57,9 @@ type ClickRequest struct {
 	ResponseURL               string
 	TriggerID                 string
 	ActionTS                  string
+	// Redelivered is set when Slack sent this envelope again because it
+	// missed the ack of an earlier delivery (retry_attempt > 0).
+	Redelivered bool
 }
 
 // Handler runs the /disconnect flow. It is safe for concurrent use; every
@@ -404,6 +407,15 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 	}
 	entry.purpose = p.Purpose
 	if !p.Active() {
+		if req.Redelivered {
+			// Slack delivered this click again (its first ack was lost),
+			// maybe to another replica that already disconnected and
+			// replaced the picker with the outcome: leave that in place.
+			h.reply(ctx, req.ResponseURL, infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Slack delivered your click a second time; it was not repeated. The outcome is in the channel.",
+				escapeText(displayName(p)), escapeText(purpose(p)), p.State)), RespondOptions{})
+			entry.reason = "participant_not_active_redelivered"
+			return "stale"
+		}
 		h.reply(ctx, req.ResponseURL, infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Nothing was disconnected. Run `/disconnect %s` for the current list.",
 			escapeText(displayName(p)), escapeText(purpose(p)), p.State, conv.ID)), RespondOptions{Replace: true})
 		entry.reason = "participant_not_active"

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 )
@@ -19,6 +20,9 @@ const SlashCommand = "/disconnect"
 // ErrFatalAuth is returned by Runner.Run when Slack refuses the app token for
 // good (invalid_auth, token_revoked, …): reconnecting would loop forever.
 var ErrFatalAuth = errors.New("slack refused the app-level token")
+
+// errInvalidAuthEvent ends the event loop on socketmode's invalid_auth event.
+var errInvalidAuthEvent = errors.New("invalid_auth event")
 
 // Runner owns the Socket Mode connection: it acks every envelope at once and
 // hands the work to the Handler, so acks never wait on Genesys.
@@ -36,6 +40,11 @@ type Runner struct {
 	connected   atomic.Bool
 	connections atomic.Int64
 	inflight    sync.WaitGroup
+	pending     atomic.Int64 // commands and clicks being worked on
+
+	// lostAt is when the connection last went down; only the event loop
+	// touches it.
+	lostAt time.Time
 }
 
 // RunnerConfig configures a Runner.
@@ -47,6 +56,8 @@ type RunnerConfig struct {
 	Grace        time.Duration // default 20s
 	WorkTimeout  time.Duration // default 30s
 	PingInterval time.Duration // socketmode's allowed gap between server pings; default 30s
+	// Dialer opens the WebSocket (proxies, tests); nil uses slack-go's.
+	Dialer *websocket.Dialer
 }
 
 // NewRunner returns a Runner for cfg.
@@ -54,6 +65,9 @@ func NewRunner(cfg RunnerConfig) *Runner {
 	opts := []socketmode.Option{socketmode.OptionLog(slogWriter{cfg.Log})}
 	if cfg.PingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
+	}
+	if cfg.Dialer != nil {
+		opts = append(opts, socketmode.OptionDialer(cfg.Dialer))
 	}
 	r := &Runner{
 		socket:      socketmode.New(cfg.API, opts...),
@@ -89,8 +103,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 
-	socketDone := make(chan error, 1)
-	go func() { socketDone <- r.socket.RunContext(socketCtx) }()
+	// socketDone is closed (not sent on) when the socket loop ends, so both
+	// the event loop and the drain below can see it: a value sent once and
+	// read by the event loop would leave the drain waiting forever.
+	var socketErr error
+	socketDone := make(chan struct{})
+	go func() {
+		defer close(socketDone)
+		socketErr = r.socket.RunContext(socketCtx)
+	}()
 
 	var runErr error
 loop:
@@ -98,12 +119,19 @@ loop:
 		select {
 		case <-ctx.Done():
 			break loop
-		case err := <-socketDone:
-			if err != nil && ctx.Err() == nil {
-				runErr = fmt.Errorf("%w: %w", ErrFatalAuth, err)
+		case <-socketDone:
+			// slack-go's loop only ends on its own for invalid_auth,
+			// token_revoked, account_inactive, not_authed or a 404.
+			if socketErr != nil && ctx.Err() == nil {
+				runErr = fmt.Errorf("%w: %w", ErrFatalAuth, socketErr)
 			}
 			break loop
 		case evt := <-r.socket.Events:
+			if ctx.Err() != nil {
+				// Shutting down: leave the envelope unacked so Slack
+				// redelivers it to a replica that is still running.
+				break loop
+			}
 			if err := r.dispatch(workCtx, evt); err != nil {
 				runErr = err
 				break loop
@@ -125,8 +153,17 @@ loop:
 			}
 		}
 	}()
-	r.waitInflight(stopWork)
 	<-drained
+	if errors.Is(runErr, errInvalidAuthEvent) {
+		// slack-go sends the event and then returns the error that caused
+		// it (an HTTP 404 from apps.connections.open): report that.
+		runErr = fmt.Errorf("%w: invalid_auth", ErrFatalAuth)
+		if socketErr != nil {
+			runErr = fmt.Errorf("%w: %w", ErrFatalAuth, socketErr)
+		}
+	}
+	r.log.Info("slack socket closed; no new commands are taken", "in_flight", r.pending.Load())
+	r.waitInflight(stopWork)
 	return runErr
 }
 
@@ -149,33 +186,58 @@ func (r *Runner) setConnected(up bool) {
 	}
 }
 
+// lost records that an open connection went down (a disconnect request, a
+// dropped socket or a ping timeout: slack-go does not say which).
+func (r *Runner) lost(why string) {
+	if r.connected.Load() {
+		r.lostAt = time.Now()
+		r.log.Info("slack socket lost; reconnecting", "why", why)
+	}
+	r.setConnected(false)
+}
+
 func (r *Runner) dispatch(workCtx context.Context, evt socketmode.Event) error {
+	if req := evt.Request; req != nil && req.EnvelopeID != "" {
+		r.log.Debug("slack envelope received", "type", req.Type, "envelope_id", req.EnvelopeID,
+			"retry_attempt", req.RetryAttempt, "retry_reason", req.RetryReason)
+	}
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
-		r.setConnected(false)
-		r.log.Info("slack socket connecting")
+		r.lost("connection ended")
+		attempt := 0
+		if ce, ok := evt.Data.(*slack.ConnectingEvent); ok {
+			attempt = ce.Attempt
+		}
+		r.log.Info("slack socket connecting", "attempt", attempt)
 	case socketmode.EventTypeConnected:
 		r.setConnected(true)
-		if r.connections.Add(1) > 1 {
+		if n := r.connections.Add(1); n > 1 {
 			r.metrics.Reconnect()
-			r.log.Info("slack socket reconnected", "connections", r.connections.Load())
+			down := time.Duration(0)
+			if !r.lostAt.IsZero() {
+				down = time.Since(r.lostAt)
+			}
+			r.log.Info("slack socket reconnected", "connections", n, "down_ms", down.Milliseconds())
 		} else {
 			r.log.Info("slack socket connected")
 		}
 	case socketmode.EventTypeConnectionError:
-		r.setConnected(false)
+		r.lost("connection error")
 		r.log.Warn("slack socket connection error", "err", fmt.Sprint(evt.Data))
 	case socketmode.EventTypeInvalidAuth:
-		r.setConnected(false)
-		return fmt.Errorf("%w: invalid_auth", ErrFatalAuth)
+		r.lost("invalid auth")
+		return errInvalidAuthEvent
 	case socketmode.EventTypeErrorBadMessage, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
 		r.log.Warn("slack socket error", "type", string(evt.Type), "err", fmt.Sprint(evt.Data))
 	case socketmode.EventTypeSlashCommand:
-		cmd, ok := evt.Data.(slack.SlashCommand)
-		if !ok || evt.Request == nil {
+		if evt.Request == nil {
 			return nil
 		}
 		r.ack(evt.Request)
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			return nil
+		}
 		if cmd.Command != SlashCommand {
 			r.log.Warn("ignoring unknown slash command", "command", truncate(cmd.Command, 40))
 			return nil
@@ -187,11 +249,14 @@ func (r *Runner) dispatch(workCtx context.Context, evt socketmode.Event) error {
 			})
 		})
 	case socketmode.EventTypeInteractive:
-		cb, ok := evt.Data.(slack.InteractionCallback)
-		if !ok || evt.Request == nil {
+		if evt.Request == nil {
 			return nil
 		}
 		r.ack(evt.Request)
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			return nil
+		}
 		if cb.Type != slack.InteractionTypeBlockActions {
 			return nil
 		}
@@ -200,6 +265,7 @@ func (r *Runner) dispatch(workCtx context.Context, evt socketmode.Event) error {
 				TeamID: cb.Team.ID, ChannelID: cb.Channel.ID, UserID: cb.User.ID,
 				ActionID: a.ActionID, Value: a.Value, ResponseURL: cb.ResponseURL,
 				TriggerID: cb.TriggerID, ActionTS: a.ActionTs,
+				Redelivered: evt.Request.RetryAttempt > 0,
 			}
 			if click.ChannelID == "" {
 				click.ChannelID = cb.Container.ChannelID
@@ -229,7 +295,9 @@ func (r *Runner) ack(req *socketmode.Request) {
 }
 
 func (r *Runner) work(workCtx context.Context, f func(ctx context.Context)) {
+	r.pending.Add(1)
 	r.inflight.Go(func() {
+		defer r.pending.Add(-1)
 		ctx, cancel := context.WithTimeout(workCtx, r.workTimeout)
 		defer cancel()
 		defer func() {

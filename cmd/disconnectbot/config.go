@@ -52,6 +52,9 @@ type Config struct {
 	Shutdown struct {
 		Grace time.Duration `mapstructure:"grace"`
 	} `mapstructure:"shutdown"`
+	Find struct {
+		DefaultCountry string `mapstructure:"default_country"`
+	} `mapstructure:"find"`
 }
 
 // defaults lists every key with its default; it is also the list of keys
@@ -75,6 +78,7 @@ var configDefaults = map[string]any{
 	"log.level":                "info",
 	"log.format":               "json",
 	"shutdown.grace":           "20s",
+	"find.default_country":     "US",
 }
 
 // conventionalEnv are the names Slack's and Genesys's own tools use. The
@@ -97,6 +101,10 @@ func loadConfig(path string, getenv func(string) string) (*Config, error) {
 	}
 	if path != "" {
 		v.SetConfigFile(path)
+		// Always YAML, whatever the name: viper would otherwise guess from
+		// the extension and refuse config.yaml.example or a ConfigMap key
+		// without one.
+		v.SetConfigType("yaml")
 		if err := v.ReadInConfig(); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return nil, fmt.Errorf("config file %s does not exist (copy config.yaml.example to start one)", path)
@@ -123,6 +131,19 @@ func loadConfig(path string, getenv func(string) string) (*Config, error) {
 	}
 	for _, key := range []string{"authz.allowed_users", "authz.allowed_usergroups", "authz.allowed_channels"} {
 		v.Set(key, splitList(v.Get(key)))
+	}
+	// Durations are checked here so the error names the key and the value
+	// (mapstructure's message drops the value).
+	var bad []string
+	for _, key := range []string{"authz.group_ttl", "shutdown.grace"} {
+		if s, ok := v.Get(key).(string); ok {
+			if _, err := time.ParseDuration(strings.TrimSpace(s)); err != nil {
+				bad = append(bad, fmt.Sprintf("%s %q is not a duration (write it like 30s, 5m or 1h)", key, s))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("config: %s", strings.Join(bad, "; "))
 	}
 	var cfg Config
 	if err := v.Unmarshal(&cfg); err != nil {
@@ -202,8 +223,11 @@ func (c *Config) validateGenesys(p *problems) {
 		p.addf("genesys.region is missing (or set GENESYSCLOUD_REGION): one of %s", strings.Join(genesys.RegionNames(), ", "))
 	default:
 		if _, _, err := genesys.ResolveRegion(g.Region); err != nil {
-			p.addf("genesys.region: %v", err)
+			p.addf("%s", genesys.UserMessage(err)) // it names genesys.region and the valid regions
 		}
+	}
+	if _, err := genesys.ParseCountry(c.Find.DefaultCountry); err != nil {
+		p.addf("%s", genesys.UserMessage(err))
 	}
 	switch genesys.EndpointFamily(g.Endpoints) {
 	case "", genesys.FamilyAuto, genesys.FamilyGeneric, genesys.FamilyCalls:
@@ -267,5 +291,7 @@ func (c *Config) genesysConfig() genesys.Config {
 		APIURL:       c.Genesys.APIURL,
 		LoginURL:     c.Genesys.LoginURL,
 		Endpoints:    genesys.EndpointFamily(c.Genesys.Endpoints),
+		// The country of numbers typed without a country code (find).
+		DefaultCountry: c.Find.DefaultCountry,
 	}
 }

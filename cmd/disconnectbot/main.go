@@ -69,9 +69,19 @@ func main() {
 	os.Exit(code)
 }
 
+// stdinIsTerminal reports whether a person can answer a prompt. /dev/null
+// is a character device too (cron, systemd, `ssh host cmd </dev/null`,
+// Kubernetes Jobs): it must count as "not a terminal" so scripts get the
+// "pass --yes" refusal rather than a prompt that reads EOF.
 func stdinIsTerminal() bool {
 	fi, err := os.Stdin.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(fi, null) {
+		return false
+	}
+	return true
 }
 
 func (a *app) execute(ctx context.Context, args []string) int {
@@ -108,6 +118,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.demoCommand(),
 		a.participantsCommand(),
 		a.disconnectCommand(),
+		a.findCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -64,6 +66,15 @@ type runOptions struct {
 	pingInterval time.Duration
 	// genesysTuning adjusts the Genesys client config (timeouts in tests).
 	genesysTuning func(*genesys.Config)
+	// slackHTTPClient replaces the Slack Web API client (tests hold back
+	// one replica's apps.connections.open).
+	slackHTTPClient *http.Client
+	// slackDialer replaces slack-go's WebSocket dialer (tests hold back
+	// one replica's acks).
+	slackDialer *websocket.Dialer
+	// tokenCheckInterval is how often the Genesys token is checked in the
+	// background (default 15s).
+	tokenCheckInterval time.Duration
 }
 
 // botProcess is one running bot: what the HTTP endpoints and tests look at.
@@ -72,10 +83,15 @@ type botProcess struct {
 	handler *bot.Handler
 	genesys *genesys.Client
 	addr    string
+	// stopping is set once shutdown has begun.
+	stopping atomic.Bool
 }
 
-// ready reports whether the bot can serve commands now.
+// readiness reports whether the bot can serve commands now.
 func (b *botProcess) readiness() (bool, string) {
+	if b.stopping.Load() {
+		return false, "shutting down"
+	}
 	if !b.runner.Connected() {
 		return false, "slack socket not connected"
 	}
@@ -100,7 +116,10 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewPrometheus(reg, version, commit)
 
-	httpClient := &http.Client{Timeout: 15 * time.Second}
+	httpClient := opts.slackHTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 15 * time.Second}
+	}
 	api := slack.New(cfg.Slack.BotToken,
 		slack.OptionAppLevelToken(cfg.Slack.AppToken),
 		slack.OptionAPIURL(cfg.Slack.APIURL),
@@ -122,8 +141,10 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 		opts.genesysTuning(&gcfg)
 	}
 	// The process-root context feeds the token source: it is reused for
-	// every refresh, so it must live as long as the process.
-	gc, err := genesys.New(ctx, gcfg)
+	// every refresh, so it must live as long as the process, which is
+	// longer than ctx: a disconnect still running after SIGTERM may need a
+	// fresh token.
+	gc, err := genesys.New(context.WithoutCancel(ctx), gcfg)
 	if err != nil {
 		return err
 	}
@@ -160,10 +181,12 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 		Log:          log,
 		Metrics:      metrics,
 		AuditChannel: cfg.Audit.Channel,
+		Finder:       gc,
+		SlackUsers:   bot.SlackUserDirectory{API: api},
 	}
 	runner := bot.NewRunner(bot.RunnerConfig{
 		API: api, Handler: handler, Log: log.With("component", "slack"), Metrics: metrics,
-		Grace: cfg.Shutdown.Grace, PingInterval: opts.pingInterval,
+		Grace: cfg.Shutdown.Grace, PingInterval: opts.pingInterval, Dialer: opts.slackDialer,
 	})
 	proc := &botProcess{runner: runner, handler: handler, genesys: gc}
 
@@ -176,33 +199,77 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 	}
 	proc.addr = ln.Addr().String()
 	srv := &http.Server{Handler: proc.httpHandler(reg), ReadHeaderTimeout: 5 * time.Second}
+	log.Info("serving /healthz, /readyz and /metrics", "addr", proc.addr)
 	if opts.ready != nil {
 		opts.ready(proc)
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		// The HTTP endpoints outlive the socket: during the grace period
+		// /readyz says "shutting down" and /metrics can still be scraped.
+		defer func() {
+			shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutdownCtx)
+		}()
+		stop := context.AfterFunc(gctx, func() {
+			proc.stopping.Store(true)
+			log.Info("shutting down: no new commands; waiting for in-flight disconnects", "grace", cfg.Shutdown.Grace.String())
+		})
+		defer stop()
 		err := runner.Run(gctx)
 		if errors.Is(err, bot.ErrFatalAuth) {
-			log.Error("slack refused the app-level token; exiting instead of reconnecting forever", "err", err)
+			log.Error("slack refused the app-level token (slack.app_token); exiting instead of reconnecting forever", "err", err)
 		}
 		return err
 	})
 	g.Go(func() error {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http server: %w", err)
+			return fmt.Errorf("http server on %s: %w", proc.addr, err)
 		}
 		return nil
 	})
 	g.Go(func() error {
-		<-gctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(shutdownCtx)
+		watchToken(gctx, gc, log, opts.tokenCheckInterval)
+		return nil
 	})
 	err = g.Wait()
 	log.Info("disconnectbot stopped", "err", errString(err))
 	return err
+}
+
+// watchToken keeps the Genesys token fresh in the background: CheckToken
+// fetches only when the cached token is missing or about to expire, so
+// readiness recovers after a failed fetch without waiting for a command,
+// and an expiring token is replaced before a command needs it.
+func watchToken(ctx context.Context, gc *genesys.Client, log *slog.Logger, every time.Duration) {
+	if every <= 0 {
+		every = 15 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	healthy := gc.TokenHealthy()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err := gc.CheckToken(cctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		switch now := gc.TokenHealthy(); {
+		case err != nil && healthy:
+			log.Error("genesys token fetch failed; not ready until it succeeds", "err", err)
+		case err == nil && now && !healthy:
+			log.Info("genesys token fetch succeeded; ready again")
+		}
+		healthy = err == nil && gc.TokenHealthy()
+	}
 }
 
 func errString(err error) string {
