@@ -216,8 +216,10 @@ must_fail "user token instead of bot token" 'secrets\.slackBotToken must be the 
 	-f "$CHART/ci/secrets-values.yaml" --set secrets.slackBotToken=xoxp-user-token
 must_fail "bot token instead of app-level token" 'secrets\.slackAppToken must be the app-level token' \
 	-f "$CHART/ci/secrets-values.yaml" --set secrets.slackAppToken=xoxb-bot-token
-must_fail "region given as a domain" "at '/config/genesys/region'" \
-	-f "$CHART/ci/secrets-values.yaml" --set config.genesys.region=mypurecloud.com
+must_fail "region that is neither a region nor a domain" "at '/config/genesys/region'" \
+	-f "$CHART/ci/secrets-values.yaml" --set config.genesys.region=Ireland
+must_fail "phone country that is not a country code" "at '/config/find/default_country'" \
+	-f "$CHART/ci/secrets-values.yaml" --set config.find.default_country=USA
 must_fail "misspelled top-level value" "additional properties 'replicas' not allowed" \
 	-f "$CHART/ci/secrets-values.yaml" --set replicas=3
 done_step

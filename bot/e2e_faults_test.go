@@ -509,11 +509,11 @@ func TestE2EGenesys5xxBurst(t *testing.T) {
 			}
 			h := newHarness(t, harnessOptions{genesysCfg: func(c *genesys.Config) { c.RetryBudget = budget }})
 			var pickers []slacktest.Message
-			var convs, pids []string
+			var pids []string
 			for range calls {
 				c := h.genesys.ThreePartyConference()
 				pickers = append(pickers, h.slash(supervisor, c.ID))
-				convs, pids = append(convs, c.ID), append(pids, participantByPurpose(t, c, "agent").ID)
+				pids = append(pids, participantByPurpose(t, c, "agent").ID)
 			}
 			h.genesys.FailNext(genesystest.OpPatchParticipant, tt.burst, 503)
 			clickAll(t, h, pickers, pids)

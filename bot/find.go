@@ -399,11 +399,21 @@ func ConversationPickerMessage(convs []*genesys.Conversation, what string, notes
 	return Message{Text: text, Blocks: blocks}
 }
 
+// buttonLabel tells calls apart at a glance: two calls that started in the
+// same minute still differ by seconds and by who is on them.
 func buttonLabel(conv *genesys.Conversation) string {
-	if conv.StartTime.IsZero() {
-		return "Show participants"
+	label := "Show participants"
+	var parts []string
+	if !conv.StartTime.IsZero() {
+		parts = append(parts, conv.StartTime.UTC().Format("15:04:05"))
 	}
-	return "Show participants (" + conv.StartTime.UTC().Format("15:04") + ")"
+	if active := conv.ActiveParticipants(); len(active) > 0 {
+		parts = append(parts, displayName(active[0]))
+	}
+	if len(parts) > 0 {
+		label += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return truncate(label, maxButtonText)
 }
 
 // queueName is the first queue named on the call.

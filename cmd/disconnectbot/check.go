@@ -88,27 +88,39 @@ func runChecks(ctx context.Context, cfg *Config, w io.Writer) int {
 		return failed
 	}
 	report("Genesys", true, "OAuth client gets a token (client credentials)")
-	probe := func(permission, what string, call func() error) {
+	// probe checks one permission; optional ones only warn, since the bot
+	// works without them (only finding calls or e-mail selectors need them).
+	probe := func(permission, what string, optional bool, call func() error) {
 		err := call()
 		switch kind := genesys.ErrorKind(err); {
 		case err == nil, kind == genesys.KindNotFound:
 			report("Genesys", true, "role has %s (%s)", permission, what)
+		case kind == genesys.KindForbidden && optional:
+			fmt.Fprintf(w, "%-8s %s role lacks %s: optional, needed only to %s\n", "Genesys:", "warn", permission, what)
 		case kind == genesys.KindForbidden:
 			report("Genesys", false, "role lacks %s, needed to %s: add it to the OAuth client's role", permission, what)
 		default:
 			report("Genesys", false, "could not check %s: %s", permission, genesys.UserMessage(err))
 		}
 	}
-	probe("conversation:communication:view", "read a conversation's participants", func() error {
+	probe("conversation:communication:view", "read a conversation's participants", false, func() error {
 		_, err := gc.GetConversation(ctx, probeID)
 		return err
 	})
-	probe("conversation:communication:disconnect", "disconnect a participant", func() error {
+	probe("conversation:communication:disconnect", "disconnect a participant", false, func() error {
 		_, err := gc.DisconnectParticipant(ctx, probeID, probeID)
 		return err
 	})
-	probe("directory:user:view", "find agents by e-mail (optional)", func() error {
+	probe("directory:user:view", "pick participants or find calls by e-mail", true, func() error {
 		_, err := gc.FindUserByEmail(ctx, "disconnectbot-check@example.invalid")
+		return err
+	})
+	probe("analytics:conversationDetail:view", "find calls by agent, phone or queue", true, func() error {
+		_, err := gc.FindConversations(ctx, genesys.ConversationFilter{QueueID: probeID, MaxPages: 1})
+		return err
+	})
+	probe("routing:queue:view", "find calls by queue name", true, func() error {
+		_, _, err := gc.FindQueues(ctx, "disconnectbot-check")
 		return err
 	})
 

@@ -146,6 +146,7 @@ A three-party call is live: conversation %s
 (the demo also accepts $CONV for it). Type:
   /disconnect $CONV                     show who is on the call (as in Slack)
   /disconnect $CONV customer            go straight to one participant
+  /disconnect jane.doe@example.com      find the call from the agent (also: +1 317 555 0123, queue:Support)
   click N                               click button [N] of the last message
   yes | no                              answer the confirm dialog
   as gary | as sam                      switch to a user who is (sam) or is not (gary) allowed

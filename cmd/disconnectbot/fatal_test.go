@@ -169,6 +169,8 @@ func TestCheckCommand(t *testing.T) {
 		{"all good", func(*fakes) {}, exitOK, []string{"All checks passed.", "role has conversation:communication:disconnect"}},
 		{"missing permission", func(f *fakes) { f.genesys.DenyPermission("conversation:communication:disconnect") }, exitFailure,
 			[]string{"FAIL role lacks conversation:communication:disconnect", "1 checks failed"}},
+		{"optional permission missing only warns", func(f *fakes) { f.genesys.DenyPermission("analytics:conversationDetail:view") }, exitOK,
+			[]string{"warn role lacks analytics:conversationDetail:view: optional", "role has routing:queue:view", "All checks passed."}},
 		{"app token refused", func(f *fakes) { f.slack.FailNext("apps.connections.open", 1, "invalid_auth") }, exitFailure,
 			[]string{"FAIL apps.connections.open with slack.app_token: invalid_auth"}},
 	} {
