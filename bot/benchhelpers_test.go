@@ -97,7 +97,7 @@ func (g benchGroups) UserGroupMembers(ctx context.Context, id string) ([]string,
 // the Genesys client's default transport (genesys.defaultHTTPClient, which
 // is not exported): the benchmark rebuilds that transport only to count the
 // connections it opens. Keep it in step with the real one.
-const benchGenesysIdlePerHost = 16
+const benchGenesysIdlePerHost = 64
 
 // dialCounter counts the TCP connections a transport opens.
 type dialCounter struct {

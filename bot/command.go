@@ -265,7 +265,7 @@ func unwrapWho(s string) string {
 // escapeCode makes text safe inside a Slack code span: Slack's own control
 // characters are escaped so a mention or link in it stays plain text.
 func escapeCode(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'", "\n", " ").Replace(s)
+	return slackCodeEscaper.Replace(s)
 }
 
 // quote shows user text back safely: truncated, and in code style so Slack

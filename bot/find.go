@@ -11,7 +11,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
@@ -449,13 +448,7 @@ func (h *Handler) handleConversationClick(ctx context.Context, req ClickRequest,
 		return
 	}
 	entry.conversation = convID
-	decision := h.Authz.Authorize(ctx, authz.Request{TeamID: req.TeamID, UserID: req.UserID, ChannelID: req.ChannelID})
-	if !decision.Allowed {
-		if decision.Err != nil {
-			h.Log.Error("authorization lookup failed", "err", decision.Err, "slack_user", req.UserID)
-		}
-		h.reply(ctx, req.ResponseURL, errorMessage(decision.Message()), RespondOptions{})
-		h.metrics().Denied(decision.Reason)
+	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.ResponseURL); !decision.Allowed {
 		entry.outcome, entry.reason = "denied", decision.Reason
 		return
 	}

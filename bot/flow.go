@@ -208,6 +208,20 @@ func (h *Handler) reply(ctx context.Context, responseURL string, msg Message, op
 	}
 }
 
+// authorize asks the allow-list about one user and, when it says no, tells
+// the user why and counts the denial.
+func (h *Handler) authorize(ctx context.Context, team, user, channel, responseURL string) authz.Decision {
+	decision := h.Authz.Authorize(ctx, authz.Request{TeamID: team, UserID: user, ChannelID: channel})
+	if !decision.Allowed {
+		if decision.Err != nil {
+			h.Log.Error("authorization lookup failed", "err", decision.Err, "slack_user", user)
+		}
+		h.reply(ctx, responseURL, errorMessage(decision.Message()), RespondOptions{})
+		h.metrics().Denied(decision.Reason)
+	}
+	return decision
+}
+
 // HandleSlash runs a /disconnect command after it has been acked.
 func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 	start := time.Now()
@@ -232,13 +246,7 @@ func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 		finish("help", "")
 		return
 	}
-	decision := h.Authz.Authorize(ctx, authz.Request{TeamID: req.TeamID, UserID: req.UserID, ChannelID: req.ChannelID})
-	if !decision.Allowed {
-		if decision.Err != nil {
-			h.Log.Error("authorization lookup failed", "err", decision.Err, "slack_user", req.UserID)
-		}
-		h.reply(ctx, req.ResponseURL, errorMessage(decision.Message()), RespondOptions{})
-		h.metrics().Denied(decision.Reason)
+	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.ResponseURL); !decision.Allowed {
 		finish("denied", decision.Reason)
 		return
 	}
@@ -360,13 +368,7 @@ func (h *Handler) HandleClick(ctx context.Context, req ClickRequest) {
 // disconnect authorizes the clicking user again, re-reads the call, and
 // disconnects. It returns the audit outcome.
 func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value ButtonValue, entry *auditEntry) OutcomeStatus {
-	decision := h.Authz.Authorize(ctx, authz.Request{TeamID: req.TeamID, UserID: req.UserID, ChannelID: req.ChannelID})
-	if !decision.Allowed {
-		if decision.Err != nil {
-			h.Log.Error("authorization lookup failed", "err", decision.Err, "slack_user", req.UserID)
-		}
-		h.reply(ctx, req.ResponseURL, errorMessage(decision.Message()), RespondOptions{})
-		h.metrics().Denied(decision.Reason)
+	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.ResponseURL); !decision.Allowed {
 		entry.reason = decision.Reason
 		return "denied"
 	}
@@ -422,7 +424,14 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 		return "stale"
 	}
 
-	h.reply(ctx, req.ResponseURL, progressMessage(conv.ID, p), RespondOptions{Replace: true})
+	// The progress message goes out while Genesys works: waiting for Slack
+	// here would add a Slack round trip before every PATCH. publishOutcome
+	// waits for it, so it can never replace the outcome.
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		h.reply(ctx, req.ResponseURL, progressMessage(conv.ID, p), RespondOptions{Replace: true})
+	}()
 	outcome := Outcome{Actor: req.UserID, ConversationID: conv.ID, Participant: p}
 	result, err := h.Genesys.DisconnectParticipant(ctx, conv.ID, p.ID)
 	switch {
@@ -452,14 +461,14 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 	}
 	entry.correlationID = outcome.CorrelationID
 	outcome.At = h.now()
-	h.publishOutcome(ctx, req, outcome)
+	h.publishOutcome(ctx, req, outcome, progressDone)
 	return outcome.Status
 }
 
 // publishOutcome posts the outcome in the channel (the audit trail), copies
 // it to the audit channel, and replaces the picker with it. If the channel
 // post fails the outcome still reaches the user, so nothing is lost.
-func (h *Handler) publishOutcome(ctx context.Context, req ClickRequest, o Outcome) {
+func (h *Handler) publishOutcome(ctx context.Context, req ClickRequest, o Outcome, progressDone <-chan struct{}) {
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	msg := OutcomeMessage(o)
@@ -484,5 +493,6 @@ func (h *Handler) publishOutcome(ctx context.Context, req ClickRequest, o Outcom
 		private.Blocks = append(private.Blocks, contextLine("outcome_not_posted",
 			":warning: This outcome could not be posted in the channel. Invite the bot to the channel (`/invite @disconnectbot`) so outcomes are recorded there."))
 	}
+	<-progressDone
 	h.reply(ctx, req.ResponseURL, private, RespondOptions{Replace: true})
 }

@@ -223,7 +223,9 @@ func defaultHTTPClient() *http.Client {
 	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 5 * time.Second
 	t.ResponseHeaderTimeout = 20 * time.Second
-	t.MaxIdleConnsPerHost = 16
+	// Enough idle connections for a burst of supervisors: each new one is a
+	// TLS handshake with Genesys on the disconnect's critical path.
+	t.MaxIdleConnsPerHost = 64
 	return &http.Client{Timeout: 30 * time.Second, Transport: t}
 }
 

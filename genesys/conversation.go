@@ -77,14 +77,26 @@ func (c *Client) getConversation(ctx context.Context, id string, fam EndpointFam
 	} else {
 		req.op, req.path = opGetConversation, "/api/v2/conversations/"+url.PathEscape(id)
 	}
-	var raw json.RawMessage
-	resp, err := c.do(ctx, req, &raw)
+	// Decoded straight into the wire type: a detour through
+	// json.RawMessage scanned every answer twice.
+	var (
+		model func() (*Conversation, string)
+		out   any
+	)
+	if fam == FamilyCalls {
+		var w wireCallConversation
+		out, model = &w, func() (*Conversation, string) { return w.model(), w.ID }
+	} else {
+		var w wireConversation
+		out, model = &w, func() (*Conversation, string) { return w.model(), w.ID }
+	}
+	resp, err := c.do(ctx, req, out)
 	if err != nil {
 		return nil, err
 	}
-	conv, err := decodeConversation(fam, raw)
-	if err != nil {
-		return nil, &DecodeError{Operation: req.op, Status: resp.status, ContentType: "application/json", CorrelationID: resp.correlationID, Err: err}
+	conv, id := model()
+	if id == "" {
+		return nil, &DecodeError{Operation: req.op, Status: resp.status, ContentType: "application/json", CorrelationID: resp.correlationID, Err: errors.New("conversation has no id")}
 	}
 	return conv, nil
 }

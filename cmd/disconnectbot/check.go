@@ -28,14 +28,9 @@ func (a *app) checkCommand() *cobra.Command {
 			"Exits non-zero if anything is missing.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
+			cfg, err := a.loadValidConfig((*Config).validateRun)
 			if err != nil {
 				return err
-			}
-			var p problems
-			cfg.validateRun(&p)
-			if err := p.err(); err != nil {
-				return &exitError{code: exitUsage, err: err}
 			}
 			failed := runChecks(cmd.Context(), cfg, a.stdout)
 			if failed > 0 {

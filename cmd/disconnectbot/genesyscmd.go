@@ -17,14 +17,9 @@ import (
 
 // genesysClient builds the client the Genesys subcommands share.
 func (a *app) genesysClient(ctx context.Context) (*genesys.Client, error) {
-	cfg, err := a.loadConfig()
+	cfg, err := a.loadValidConfig((*Config).validateGenesys)
 	if err != nil {
 		return nil, err
-	}
-	var p problems
-	cfg.validateGenesys(&p)
-	if err := p.err(); err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
 	}
 	gc := cfg.genesysConfig()
 	gc.Logger = a.cliLogger()

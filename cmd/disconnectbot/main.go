@@ -157,6 +157,21 @@ func (a *app) cliLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 }
 
+// loadValidConfig loads the configuration and checks it with validate (which
+// keys a subcommand needs differs); every problem is reported at once.
+func (a *app) loadValidConfig(validate func(*Config, *problems)) (*Config, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	var p problems
+	validate(cfg, &p)
+	if err := p.err(); err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return cfg, nil
+}
+
 func (a *app) loadConfig() (*Config, error) {
 	cfg, err := loadConfig(a.configPath, a.getenv)
 	if err != nil {

@@ -32,14 +32,9 @@ func (a *app) runCommand() *cobra.Command {
 			"Stops on SIGTERM/SIGINT after in-flight disconnects finish (shutdown.grace).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
+			cfg, err := a.loadValidConfig((*Config).validateRun)
 			if err != nil {
 				return err
-			}
-			var p problems
-			cfg.validateRun(&p)
-			if err := p.err(); err != nil {
-				return &exitError{code: exitUsage, err: err}
 			}
 			log := newLogger(a.stderr, cfg)
 			return runBot(cmd.Context(), cfg, log, runOptions{})
@@ -118,7 +113,7 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 
 	httpClient := opts.slackHTTPClient
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 15 * time.Second}
+		httpClient = bot.NewHTTPClient(15 * time.Second)
 	}
 	api := slack.New(cfg.Slack.BotToken,
 		slack.OptionAppLevelToken(cfg.Slack.AppToken),
