@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -458,9 +459,24 @@ func TestPersistentOutageIsBounded(t *testing.T) {
 
 func TestTransportError(t *testing.T) {
 	t.Parallel()
-	dead := httptest.NewServer(http.NotFoundHandler())
-	url := dead.URL
-	dead.Close()
+	// A listener that hangs up on every connection. It stays open for the
+	// whole test: a closed port could be reused by a parallel test's server,
+	// which would then answer (and count) these requests.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+		}
+	}()
+	url := "http://" + ln.Addr().String()
 	c, err := New(context.Background(), Config{APIURL: url, ClientID: "id", ClientSecret: "s", RetryBudget: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
