@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"go.uber.org/goleak"
 	"io"
 	"log/slog"
 	"net"
@@ -609,10 +610,18 @@ const (
 	testDate    = "2026-01-02T03:04:05Z"
 )
 
+// TestMain removes the built binary and fails the run if any goroutine
+// outlives the tests: after runBot returns nothing of the bot may be left.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak: goroutines left after the tests:", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
