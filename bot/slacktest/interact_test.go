@@ -350,3 +350,12 @@ func TestRender(t *testing.T) {
 		t.Errorf("text render = %q", got)
 	}
 }
+
+func TestRenderEmoji(t *testing.T) {
+	t.Parallel()
+	s := New(Options{})
+	defer s.Close()
+	if got := s.Render(Message{Text: ":white_check_mark: done :x: :custom_thing:"}); got != "✅ done ❌ :custom_thing:" {
+		t.Errorf("Render = %q", got)
+	}
+}

@@ -227,5 +227,12 @@ func (s *Server) mrkdwn(text string) string {
 		}
 		return target
 	})
-	return html.UnescapeString(out)
+	return emojiReplacer.Replace(html.UnescapeString(out))
 }
+
+// emojiReplacer shows the emoji short codes a terminal cannot as the
+// characters Slack would draw (the common ones; others stay as :code:).
+var emojiReplacer = strings.NewReplacer(
+	":white_check_mark:", "✅", ":x:", "❌", ":warning:", "⚠️", ":hourglass:", "⌛",
+	":hourglass_flowing_sand:", "⏳", ":information_source:", "ℹ️", ":no_entry:", "⛔",
+)
