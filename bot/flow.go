@@ -274,6 +274,7 @@ func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 		finish("genesys_error", text)
 		return
 	}
+	entry.genesysStatus = 200
 	h.showPicker(ctx, req.ResponseURL, conv, cmd, &entry)
 	finish(entry.outcome, entry.reason)
 }
