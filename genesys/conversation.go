@@ -101,15 +101,20 @@ func (c *Client) getConversation(ctx context.Context, id string, fam EndpointFam
 	return conv, nil
 }
 
+// validateParticipantPath checks both ids that go into a participant URL.
+func validateParticipantPath(conversationID, participantID string) error {
+	if err := ValidateID("conversation id", conversationID); err != nil {
+		return err
+	}
+	return ValidateID("participant id", participantID)
+}
+
 // DisconnectParticipant asks Genesys to drop one participant. Genesys
 // answers 202 before the leg actually drops: use ConfirmDisconnect to wait
 // for it. A participant that is already gone is not an error
 // (Outcome DisconnectAlreadyGone).
 func (c *Client) DisconnectParticipant(ctx context.Context, conversationID, participantID string) (DisconnectResult, error) {
-	if err := ValidateID("conversation id", conversationID); err != nil {
-		return DisconnectResult{}, err
-	}
-	if err := ValidateID("participant id", participantID); err != nil {
+	if err := validateParticipantPath(conversationID, participantID); err != nil {
 		return DisconnectResult{}, err
 	}
 	var res DisconnectResult
@@ -152,10 +157,7 @@ func (c *Client) DisconnectParticipant(ctx context.Context, conversationID, part
 // out of time is not an error: it returns Confirmed=false. A conversation
 // that no longer exists (404) counts as confirmed.
 func (c *Client) ConfirmDisconnect(ctx context.Context, conversationID, participantID string) (Confirmation, error) {
-	if err := ValidateID("conversation id", conversationID); err != nil {
-		return Confirmation{}, err
-	}
-	if err := ValidateID("participant id", participantID); err != nil {
+	if err := validateParticipantPath(conversationID, participantID); err != nil {
 		return Confirmation{}, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, c.confirmTimeout)
