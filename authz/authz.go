@@ -23,6 +23,9 @@ type Config struct {
 	AllowedChannels   []string      // empty = any channel
 	TeamID            string        // the bot's own team (from auth.test); "" = not checked
 	GroupTTL          time.Duration // default 5m
+	// Contact names who to ask for access in refusals, as Slack text
+	// ("#cc-ops", "<@U012AB3CD>"); "" says "a disconnectbot admin".
+	Contact string
 }
 
 // GroupMembers lists a Slack user group's members (the bot passes a thin
@@ -73,6 +76,7 @@ type Policy struct {
 	groups   []string
 	channels map[string]struct{}
 	teamID   string
+	contact  string
 
 	cache *groupCache // nil when no user groups are configured
 }
@@ -115,6 +119,7 @@ func New(cfg Config, groups GroupMembers, now func() time.Time) (*Policy, error)
 		groups:   grps,
 		channels: toSet(chans),
 		teamID:   team,
+		contact:  strings.TrimSpace(cfg.Contact),
 	}
 	if len(grps) > 0 {
 		p.cache = newGroupCache(groups, now, ttl, grps)
@@ -135,6 +140,8 @@ type Decision struct {
 	// Err is the underlying error, for logs only (never show it in Slack):
 	// set when a group lookup failed, and with the details of an invalid_request.
 	Err error
+
+	contact string // Config.Contact, for Message
 }
 
 // Authorize decides whether r may use the bot. It never allows on error: a
@@ -146,6 +153,12 @@ type Decision struct {
 // workspace's configuration is revealed to another workspace, and the
 // channel before the groups so that a disallowed channel costs no Slack call.
 func (p *Policy) Authorize(ctx context.Context, r Request) Decision {
+	d := p.decide(ctx, r)
+	d.contact = p.contact
+	return d
+}
+
+func (p *Policy) decide(ctx context.Context, r Request) Decision {
 	if err := p.checkRequest(r); err != nil {
 		return deny(ReasonInvalidRequest, err)
 	}
@@ -250,6 +263,14 @@ func (d Decision) Message() string {
 	if d.Allowed {
 		return ""
 	}
+	msg := d.defaultMessage()
+	if d.contact != "" {
+		msg = strings.ReplaceAll(msg, "a disconnectbot admin", d.contact)
+	}
+	return msg
+}
+
+func (d Decision) defaultMessage() string {
 	switch d.Reason {
 	case ReasonNotInAllowList:
 		return "You are not on disconnectbot's allow-list. Ask a disconnectbot admin to add your Slack user or one of your user groups (authz.allowed_users / authz.allowed_usergroups)."

@@ -780,3 +780,19 @@ func FuzzIDValidation(f *testing.F) {
 		}
 	})
 }
+
+func TestDenialNamesTheContact(t *testing.T) {
+	t.Parallel()
+	p, err := authz.New(authz.Config{AllowedUsers: []string{"U0ALLOWED1"}, Contact: " #cc-ops "}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Authorize(context.Background(), authz.Request{UserID: "U0STRANGER", ChannelID: "C0CHANNEL1"})
+	if d.Allowed || !strings.Contains(d.Message(), "Ask #cc-ops to add your Slack user") {
+		t.Fatalf("denial %+v says %q, want it to name #cc-ops", d, d.Message())
+	}
+	p, _ = authz.New(authz.Config{AllowedUsers: []string{"U0ALLOWED1"}}, nil, nil)
+	if msg := p.Authorize(context.Background(), authz.Request{UserID: "U0STRANGER", ChannelID: "C0CHANNEL1"}).Message(); !strings.Contains(msg, "Ask a disconnectbot admin") {
+		t.Fatalf("denial without a contact says %q", msg)
+	}
+}

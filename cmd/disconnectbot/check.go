@@ -121,7 +121,7 @@ func runChecks(ctx context.Context, cfg *Config, w io.Writer) int {
 
 	policy, err := authz.New(authz.Config{
 		AllowedUsers: cfg.Authz.AllowedUsers, AllowedUsergroups: cfg.Authz.AllowedUsergroups,
-		AllowedChannels: cfg.Authz.AllowedChannels, TeamID: teamID, GroupTTL: cfg.Authz.GroupTTL,
+		AllowedChannels: cfg.Authz.AllowedChannels, TeamID: teamID, GroupTTL: cfg.Authz.GroupTTL, Contact: cfg.Authz.Contact,
 	}, slackGroups{api}, nil)
 	switch {
 	case err != nil:

@@ -38,6 +38,7 @@ type Config struct {
 		AllowedUsergroups []string      `mapstructure:"allowed_usergroups"`
 		AllowedChannels   []string      `mapstructure:"allowed_channels"`
 		GroupTTL          time.Duration `mapstructure:"group_ttl"`
+		Contact           string        `mapstructure:"contact"`
 	} `mapstructure:"authz"`
 	Audit struct {
 		Channel string `mapstructure:"channel"`
@@ -73,6 +74,7 @@ var configDefaults = map[string]any{
 	"authz.allowed_usergroups": []string{},
 	"authz.allowed_channels":   []string{},
 	"authz.group_ttl":          "5m",
+	"authz.contact":            "",
 	"audit.channel":            "",
 	"http.addr":                ":8080",
 	"log.level":                "info",

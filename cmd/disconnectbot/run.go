@@ -159,6 +159,7 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 		AllowedChannels:   cfg.Authz.AllowedChannels,
 		TeamID:            identity.TeamID,
 		GroupTTL:          cfg.Authz.GroupTTL,
+		Contact:           cfg.Authz.Contact,
 	}, slackGroups{api}, nil)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
