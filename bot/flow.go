@@ -102,10 +102,12 @@ func (h *Handler) metrics() Metrics {
 // firstTime records a delivery key and reports whether it is new. Slack may
 // redeliver an envelope whose ack it missed; the payload (and so its
 // trigger_id) is the same, so the second delivery is dropped here.
-func (h *Handler) firstTime(key string) bool {
-	if key == "" {
+// A delivery without any id to remember is always handled.
+func (h *Handler) firstTime(kind string, ids ...string) bool {
+	if strings.Join(ids, "") == "" {
 		return true
 	}
+	key := kind + ":" + strings.Join(ids, ":")
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.recent == nil {
@@ -231,7 +233,7 @@ func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 		h.audit(entry)
 		h.metrics().Command(outcome)
 	}
-	if !h.firstTime("slash:" + req.TriggerID) {
+	if !h.firstTime("slash", req.TriggerID) {
 		h.Log.Info("dropping redelivered command", "trigger_id", req.TriggerID, "slack_user", req.UserID)
 		return
 	}
@@ -329,7 +331,7 @@ func (h *Handler) showPicker(ctx context.Context, responseURL string, conv *gene
 func (h *Handler) HandleClick(ctx context.Context, req ClickRequest) {
 	start := time.Now()
 	entry := auditEntry{action: "click", user: req.UserID, team: req.TeamID, channel: req.ChannelID, start: start}
-	if !h.firstTime("click:" + req.TriggerID + ":" + req.ActionTS) {
+	if !h.firstTime("click", req.TriggerID, req.ActionTS) {
 		h.Log.Info("dropping redelivered click", "trigger_id", req.TriggerID, "slack_user", req.UserID)
 		return
 	}

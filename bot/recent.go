@@ -8,7 +8,12 @@ type recentSet struct {
 	max   int
 	ttl   time.Duration
 	seen  map[string]time.Time
-	order []string
+	order []recentEntry // oldest first
+}
+
+type recentEntry struct {
+	key string
+	at  time.Time
 }
 
 func newRecentSet(max int, ttl time.Duration) *recentSet {
@@ -20,11 +25,16 @@ func (r *recentSet) add(key string, now time.Time) bool {
 	if at, ok := r.seen[key]; ok && now.Sub(at) < r.ttl {
 		return false
 	}
-	for len(r.order) > 0 && (len(r.order) >= r.max || now.Sub(r.seen[r.order[0]]) >= r.ttl) {
-		delete(r.seen, r.order[0])
+	for len(r.order) > 0 && (len(r.order) >= r.max || now.Sub(r.order[0].at) >= r.ttl) {
+		old := r.order[0]
 		r.order = r.order[1:]
+		// A key seen again after it expired has a newer entry further on;
+		// only its newest entry may remove it.
+		if r.seen[old.key].Equal(old.at) {
+			delete(r.seen, old.key)
+		}
 	}
 	r.seen[key] = now
-	r.order = append(r.order, key)
+	r.order = append(r.order, recentEntry{key, now})
 	return true
 }
