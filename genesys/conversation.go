@@ -271,6 +271,14 @@ type wireParticipant struct {
 	ConnectedTime     wireTime   `json:"connectedTime"`
 	EndTime           wireTime   `json:"endTime"`
 	Calls             []wireCall `json:"calls"`
+	// Not in the generic shape, but in the notification shape that
+	// Genesys's own tutorials copy onto the participant: read as a fallback
+	// when a participant has no calls[].
+	State          string `json:"state"`
+	Held           bool   `json:"held"`
+	Muted          bool   `json:"muted"`
+	Direction      string `json:"direction"`
+	DisconnectType string `json:"disconnectType"`
 }
 
 type wireCall struct {
@@ -383,6 +391,9 @@ func (w *wireConversation) model() *Conversation {
 			if p.EndTime.IsZero() && p.State.Ended() {
 				p.EndTime = call.DisconnectedTime.Time
 			}
+		} else if wp.State != "" {
+			p.State = normState(wp.State)
+			p.Held, p.Muted, p.Direction, p.DisconnectType = wp.Held, wp.Muted, wp.Direction, wp.DisconnectType
 		} else if !p.EndTime.IsZero() {
 			// No call (another media type): all we know is that it ended.
 			p.State = StateDisconnected

@@ -44,3 +44,27 @@ func TestDisconnectRetryAfterLostAnswerIsAccepted(t *testing.T) {
 		t.Fatalf("second disconnect = %v, %v; want DisconnectAlreadyGone", res.Outcome, err)
 	}
 }
+
+// A generic-shape participant without calls[] but with its state copied onto
+// it (the notification shape Genesys's tutorials use) is still understood.
+func TestDecodeParticipantLevelState(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"id":"3f0c8a52-8a0e-4c1b-9d6e-2f1a7b9c0d11","participants":[
+		{"id":"a1111111-1111-4111-8111-111111111111","purpose":"customer","state":"connected","held":true},
+		{"id":"b2222222-2222-4222-8222-222222222222","purpose":"agent","state":"disconnected","disconnectType":"client"},
+		{"id":"c3333333-3333-4333-8333-333333333333","purpose":"external","state":"connected","calls":[{"state":"terminated"}]}]}`)
+	conv, err := decodeConversation(FamilyGeneric, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []State{conv.Participants[0].State, conv.Participants[1].State, conv.Participants[2].State}
+	want := []State{StateConnected, StateDisconnected, StateTerminated} // calls[] wins when present
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("participant %d state %q, want %q", i, got[i], want[i])
+		}
+	}
+	if !conv.Participants[0].Held || conv.Participants[1].DisconnectType != "client" {
+		t.Errorf("flags not read: %+v", conv.Participants[:2])
+	}
+}

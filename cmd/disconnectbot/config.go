@@ -211,16 +211,19 @@ func (c *Config) validateGenesys(p *problems) {
 		p.addf("genesys.client_secret is missing (or set GENESYSCLOUD_OAUTHCLIENT_SECRET)")
 	}
 	switch {
-	case g.APIURL != "" || g.LoginURL != "":
+	case g.APIURL != "":
+		// The login URL follows from the API URL (api.x → login.x, else the
+		// same URL) unless genesys.login_url says otherwise.
 		for key, raw := range map[string]string{"genesys.api_url": g.APIURL, "genesys.login_url": g.LoginURL} {
 			if raw == "" {
-				p.addf("%s is missing: when one of genesys.api_url/genesys.login_url is set, set both (or neither and use genesys.region)", key)
 				continue
 			}
 			if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 				p.addf("%s %q is not an http(s) URL", key, raw)
 			}
 		}
+	case g.Region == "" && g.LoginURL != "":
+		p.addf("genesys.api_url is missing: genesys.login_url alone is not enough; set genesys.api_url too, or genesys.region")
 	case g.Region == "":
 		p.addf("genesys.region is missing (or set GENESYSCLOUD_REGION): one of %s", strings.Join(genesys.RegionNames(), ", "))
 	default:
