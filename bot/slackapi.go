@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,8 +50,8 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 // means NewHTTPClient(10 * time.Second).
 func NewSlackAPI(api *slack.Client, apiURL string, httpClient *http.Client) *SlackAPI {
 	hosts := []string{"hooks.slack.com"}
-	if u, err := url.Parse(apiURL); err == nil && u.Host != "" && u.Host != "slack.com" {
-		hosts = append(hosts, u.Host)
+	if u, err := url.Parse(apiURL); err == nil && u.Hostname() != "" && u.Hostname() != "slack.com" {
+		hosts = append(hosts, u.Hostname())
 	}
 	if httpClient == nil {
 		httpClient = NewHTTPClient(10 * time.Second)
@@ -66,19 +67,40 @@ type responsePayload struct {
 	DeleteOriginal  bool          `json:"delete_original"`
 }
 
+// checkResponseURL allows https to Slack's hosts, and http(s) to the host of
+// slack.api_url on any port (a proxy or a test server may answer
+// response_urls on another port than the Web API). Loopback names count as
+// one host, so a server on 127.0.0.1 may hand out localhost URLs.
 func (s *SlackAPI) checkResponseURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Hostname() == "" {
 		return fmt.Errorf("response_url is not a URL")
 	}
+	host := strings.ToLower(u.Hostname())
+	if u.Scheme == "https" && (host == "slack.com" || strings.HasSuffix(host, ".slack.com")) {
+		return nil
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("response_url scheme %q is not http(s)", u.Scheme)
+	}
 	for _, h := range s.ResponseHosts {
-		if strings.EqualFold(u.Host, h) {
-			if u.Scheme == "https" || (u.Scheme == "http" && h != "hooks.slack.com") {
-				return nil
-			}
+		h = strings.ToLower(h)
+		if h == "hooks.slack.com" {
+			continue // Slack's own host: https only, handled above
+		}
+		if host == h || (isLoopback(host) && isLoopback(h)) {
+			return nil
 		}
 	}
-	return fmt.Errorf("response_url host %q is not Slack's", u.Host)
+	return fmt.Errorf("response_url host %q is not Slack's", u.Hostname())
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Respond posts msg to a response_url.
