@@ -552,3 +552,40 @@ func TestE2EGenesys5xxBurst(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EResponseURLFailsFallsBackToEphemeral: a response_url that Slack
+// refuses (expired, used up, or a Slack hiccup) must not swallow the answer:
+// the picker, and after a click the outcome, reach the user through
+// chat.postEphemeral instead.
+func TestE2EResponseURLFailsFallsBackToEphemeral(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	conv := h.genesys.ThreePartyConference()
+	agent := participantByPurpose(t, conv, "agent")
+
+	h.slack.FailNext(slacktest.MethodResponseURL, 1, "expired_url")
+	picker := h.slash(supervisor, conv.ID)
+	if picker.Kind != slacktest.KindEphemeral || picker.User != supervisor || len(h.slack.Buttons(picker)) != 4 {
+		t.Fatalf("after a failed response_url the picker came as %s to %q with %d buttons, want an ephemeral post with 4", picker.Kind, picker.User, len(h.slack.Buttons(picker)))
+	}
+
+	// Every response_url of the click fails too: the outcome is still
+	// posted in the channel and shown to the user.
+	h.slack.InjectFault(slacktest.MethodResponseURL, slacktest.Fault{Times: slacktest.Always, Status: 500})
+	before := h.slack.MessageCount()
+	if _, err := h.slack.Click(h.ctx(), supervisor, picker, h.buttonFor(picker, agent.ID).ActionID, h.buttonFor(picker, agent.ID).Value); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.slack.WaitMessageAfter(h.ctx(), before, func(m slacktest.Message) bool {
+		return m.Kind == slacktest.KindEphemeral && m.User == supervisor && strings.Contains(m.Text, "confirmed")
+	})
+	if err != nil {
+		t.Fatalf("the outcome never reached the supervisor privately: %v", err)
+	}
+	if n := len(h.channelPosts(channel)); n != 1 {
+		t.Errorf("%d channel posts, want the 1 outcome", n)
+	}
+	if lines := h.waitLines("slack reply through response_url failed; posting it as an ephemeral message", 2); len(lines) < 2 {
+		t.Errorf("%d fallback log lines, want one per failed reply", len(lines))
+	}
+}

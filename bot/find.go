@@ -127,15 +127,15 @@ type search struct {
 // or says that nothing was found.
 func (h *Handler) handleFind(ctx context.Context, req SlashRequest, cmd Command, entry *auditEntry) {
 	if h.Finder == nil {
-		h.reply(ctx, req.ResponseURL, errorMessage("Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`. Finding a call by agent, phone number or queue is not enabled in this bot."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`. Finding a call by agent, phone number or queue is not enabled in this bot."), RespondOptions{})
 		entry.outcome, entry.reason = "bad_input", "find_not_enabled"
 		return
 	}
-	s, ok := h.resolveSearch(ctx, req.ResponseURL, cmd, entry)
+	s, ok := h.resolveSearch(ctx, req.replyTo(), cmd, entry)
 	if !ok {
 		return
 	}
-	h.runSearch(ctx, req.ResponseURL, cmd, s, entry)
+	h.runSearch(ctx, req.replyTo(), cmd, s, entry)
 }
 
 // findByUserID is the second chance for a UUID that is not a conversation
@@ -154,7 +154,7 @@ func (h *Handler) findByUserID(ctx context.Context, req SlashRequest, cmd Comman
 		return false
 	}
 	entry.conversation = ""
-	h.runSearch(ctx, req.ResponseURL, cmd, agentSearch(u), entry)
+	h.runSearch(ctx, req.replyTo(), cmd, agentSearch(u), entry)
 	return true
 }
 
@@ -173,9 +173,9 @@ func agentSearch(u *genesys.User) search {
 
 // resolveSearch turns the target into a filter. On failure it has already
 // answered the user and filled entry.
-func (h *Handler) resolveSearch(ctx context.Context, responseURL string, cmd Command, entry *auditEntry) (search, bool) {
+func (h *Handler) resolveSearch(ctx context.Context, to replyTo, cmd Command, entry *auditEntry) (search, bool) {
 	fail := func(outcome, reason, text string) (search, bool) {
-		h.reply(ctx, responseURL, errorMessage(text), RespondOptions{})
+		h.reply(ctx, to, errorMessage(text), RespondOptions{})
 		entry.outcome, entry.reason = outcome, reason
 		return search{}, false
 	}
@@ -267,12 +267,12 @@ func (h *Handler) resolveSearch(ctx context.Context, responseURL string, cmd Com
 }
 
 // runSearch queries analytics, re-reads the candidates, and answers.
-func (h *Handler) runSearch(ctx context.Context, responseURL string, cmd Command, s search, entry *auditEntry) {
+func (h *Handler) runSearch(ctx context.Context, to replyTo, cmd Command, s search, entry *auditEntry) {
 	genesysFail := func(err error) {
 		text, status, corr := genesysFailure(err)
 		entry.genesysStatus, entry.correlationID = status, corr
 		h.Log.Error("find failed", "err", err, "search", s.plain)
-		h.reply(ctx, responseURL, errorMessage(withCorrelation(text, corr)), RespondOptions{})
+		h.reply(ctx, to, errorMessage(withCorrelation(text, corr)), RespondOptions{})
 		entry.outcome, entry.reason = "genesys_error", text
 	}
 	res, err := h.Finder.FindConversations(ctx, s.filter)
@@ -301,13 +301,13 @@ func (h *Handler) runSearch(ctx context.Context, responseURL string, cmd Command
 	now := h.now()
 	switch {
 	case len(convs) == 0:
-		h.reply(ctx, responseURL, noCallFoundMessage(s, res, live), RespondOptions{})
+		h.reply(ctx, to, noCallFoundMessage(s, res, live), RespondOptions{})
 		entry.outcome, entry.reason = "find_none", s.plain
 	case len(convs) == 1 && live.Failed == 0:
 		entry.conversation = convs[0].ID
-		h.showPicker(ctx, responseURL, convs[0], cmd, entry)
+		h.showPicker(ctx, to, convs[0], cmd, entry)
 	default:
-		h.reply(ctx, responseURL, ConversationPickerMessage(convs, s.what, findNotes(res, live, len(convs)), now), RespondOptions{})
+		h.reply(ctx, to, ConversationPickerMessage(convs, s.what, findNotes(res, live, len(convs)), now), RespondOptions{})
 		entry.outcome, entry.reason = "find_picker_shown", s.plain
 	}
 }
@@ -425,15 +425,6 @@ func queueName(conv *genesys.Conversation) string {
 	return ""
 }
 
-// replacing makes every response replace the message the click came from:
-// the participant picker takes the place of the conversation picker.
-type replacing struct{ Responder }
-
-func (r replacing) Respond(ctx context.Context, responseURL string, msg Message, opts RespondOptions) error {
-	opts.Replace = true
-	return r.Responder.Respond(ctx, responseURL, msg, opts)
-}
-
 // handleConversationClick runs a click on a conversation picker button: it
 // authorizes the clicking user again, re-reads the call, and replaces the
 // conversation picker with that call's participant picker.
@@ -443,12 +434,12 @@ func (h *Handler) handleConversationClick(ctx context.Context, req ClickRequest,
 	convID, err := DecodeConversationButton(req.Value)
 	if err != nil {
 		h.Log.Warn("rejected conversation button value", "slack_user", req.UserID, "value_len", len(req.Value))
-		h.reply(ctx, req.ResponseURL, errorMessage("That button is not valid: "+err.Error()+"."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("That button is not valid: "+err.Error()+"."), RespondOptions{})
 		entry.outcome, entry.reason = "bad_button", "invalid_value"
 		return
 	}
 	entry.conversation = convID
-	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.ResponseURL); !decision.Allowed {
+	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.replyTo()); !decision.Allowed {
 		entry.outcome, entry.reason = "denied", decision.Reason
 		return
 	}
@@ -457,16 +448,18 @@ func (h *Handler) handleConversationClick(ctx context.Context, req ClickRequest,
 		text, status, corr := genesysFailure(err)
 		entry.genesysStatus, entry.correlationID = status, corr
 		h.Log.Error("reading conversation failed", "err", err, "conversation_id", convID)
-		h.reply(ctx, req.ResponseURL, errorMessage(withCorrelation(text, corr)), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage(withCorrelation(text, corr)), RespondOptions{})
 		entry.outcome, entry.reason = "genesys_error", text
 		return
 	}
 	if conv.Ended() {
 		// Keep the list: the other calls on it may still be live.
-		h.reply(ctx, req.ResponseURL, infoMessage(fmt.Sprintf(":information_source: Conversation %s has ended since the list was made; pick another call, or search again.", code(conv.ID))), RespondOptions{})
+		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: Conversation %s has ended since the list was made; pick another call, or search again.", code(conv.ID))), RespondOptions{})
 		entry.outcome = "conversation_ended"
 		return
 	}
-	view := &Handler{Genesys: h.Genesys, Slack: replacing{h.Slack}, Log: h.Log, Now: h.Now}
-	view.showPicker(ctx, req.ResponseURL, conv, Command{Target: Target{Kind: TargetConversation, Value: conv.ID}}, entry)
+	// The participant picker takes the place of the conversation picker.
+	to := req.replyTo()
+	to.replace = true
+	h.showPicker(ctx, to, conv, Command{Target: Target{Kind: TargetConversation, Value: conv.ID}}, entry)
 }

@@ -40,6 +40,25 @@ type Responder interface {
 	Respond(ctx context.Context, responseURL string, msg Message, opts RespondOptions) error
 	// Post posts a message to a channel and returns its timestamp.
 	Post(ctx context.Context, channel string, msg Message) (string, error)
+	// PostEphemeral shows msg to one user in a channel (chat.postEphemeral):
+	// the fallback when a response_url does not work.
+	PostEphemeral(ctx context.Context, channel, user string, msg Message) error
+}
+
+// replyTo is where a private answer goes: the request's response_url, and the
+// channel and user for chat.postEphemeral if the response_url fails.
+type replyTo struct {
+	url, channel, user string
+	// replace makes every answer replace the message the click came from.
+	replace bool
+}
+
+func (r SlashRequest) replyTo() replyTo {
+	return replyTo{url: r.ResponseURL, channel: r.ChannelID, user: r.UserID}
+}
+
+func (r ClickRequest) replyTo() replyTo {
+	return replyTo{url: r.ResponseURL, channel: r.ChannelID, user: r.UserID}
 }
 
 // SlashRequest is one /disconnect invocation.
@@ -198,27 +217,40 @@ func withCorrelation(text, correlationID string) string {
 
 // reply answers the user privately. Reply failures are logged, not returned:
 // there is nobody else to tell.
-func (h *Handler) reply(ctx context.Context, responseURL string, msg Message, opts RespondOptions) {
-	if responseURL == "" {
-		h.Log.Warn("no response_url to answer on", "text", msg.Text)
-		return
-	}
+func (h *Handler) reply(ctx context.Context, to replyTo, msg Message, opts RespondOptions) {
 	ctx, cancel := detached(ctx)
 	defer cancel()
-	if err := h.Slack.Respond(ctx, responseURL, msg, opts); err != nil {
+	if to.replace {
+		opts.Replace = true
+	}
+	err := errors.New("no response_url to answer on")
+	if to.url != "" {
+		err = h.Slack.Respond(ctx, to.url, msg, opts)
+	}
+	if err == nil {
+		return
+	}
+	if to.channel == "" || to.user == "" {
+		h.Log.Error("slack reply failed", "err", err, "text", msg.Text)
+		return
+	}
+	// A response_url can expire (30 min, 5 uses) or be refused; the user
+	// must still get the answer, as a new ephemeral message.
+	h.Log.Warn("slack reply through response_url failed; posting it as an ephemeral message", "err", err, "channel", to.channel)
+	if err := h.Slack.PostEphemeral(ctx, to.channel, to.user, msg); err != nil {
 		h.Log.Error("slack reply failed", "err", err, "text", msg.Text)
 	}
 }
 
 // authorize asks the allow-list about one user and, when it says no, tells
 // the user why and counts the denial.
-func (h *Handler) authorize(ctx context.Context, team, user, channel, responseURL string) authz.Decision {
+func (h *Handler) authorize(ctx context.Context, team, user, channel string, to replyTo) authz.Decision {
 	decision := h.Authz.Authorize(ctx, authz.Request{TeamID: team, UserID: user, ChannelID: channel})
 	if !decision.Allowed {
 		if decision.Err != nil {
 			h.Log.Error("authorization lookup failed", "err", decision.Err, "slack_user", user)
 		}
-		h.reply(ctx, responseURL, errorMessage(decision.Message()), RespondOptions{})
+		h.reply(ctx, to, errorMessage(decision.Message()), RespondOptions{})
 		h.metrics().Denied(decision.Reason)
 	}
 	return decision
@@ -239,16 +271,16 @@ func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 	}
 	cmd, err := ParseCommand(req.Text)
 	if err != nil {
-		h.reply(ctx, req.ResponseURL, errorMessage(err.Error()), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage(err.Error()), RespondOptions{})
 		finish("bad_input", err.Error())
 		return
 	}
 	if cmd.Help {
-		h.reply(ctx, req.ResponseURL, helpMessage(), RespondOptions{})
+		h.reply(ctx, req.replyTo(), helpMessage(), RespondOptions{})
 		finish("help", "")
 		return
 	}
-	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.ResponseURL); !decision.Allowed {
+	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.replyTo()); !decision.Allowed {
 		finish("denied", decision.Reason)
 		return
 	}
@@ -258,7 +290,7 @@ func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 		return
 	}
 	if cmd.Target.Kind != TargetConversation {
-		h.reply(ctx, req.ResponseURL, errorMessage("Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`. Finding a call by agent, phone number or queue is not enabled in this bot."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`. Finding a call by agent, phone number or queue is not enabled in this bot."), RespondOptions{})
 		finish("bad_input", "find_not_enabled")
 		return
 	}
@@ -272,21 +304,21 @@ func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 		text, status, corr := genesysFailure(err)
 		entry.genesysStatus, entry.correlationID = status, corr
 		h.Log.Error("reading conversation failed", "err", err, "conversation_id", cmd.Target.Value)
-		h.reply(ctx, req.ResponseURL, errorMessage(withCorrelation(text, corr)), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage(withCorrelation(text, corr)), RespondOptions{})
 		finish("genesys_error", text)
 		return
 	}
 	entry.genesysStatus = 200
-	h.showPicker(ctx, req.ResponseURL, conv, cmd, &entry)
+	h.showPicker(ctx, req.replyTo(), conv, cmd, &entry)
 	finish(entry.outcome, entry.reason)
 }
 
 // showPicker replies with the participants of conv (filtered by the
 // command's selector, if any) as buttons.
-func (h *Handler) showPicker(ctx context.Context, responseURL string, conv *genesys.Conversation, cmd Command, entry *auditEntry) {
+func (h *Handler) showPicker(ctx context.Context, to replyTo, conv *genesys.Conversation, cmd Command, entry *auditEntry) {
 	now := h.now()
 	if conv.Ended() {
-		h.reply(ctx, responseURL, infoMessage(fmt.Sprintf(":information_source: Conversation %s has ended; there is nobody to disconnect.", code(conv.ID))), RespondOptions{})
+		h.reply(ctx, to, infoMessage(fmt.Sprintf(":information_source: Conversation %s has ended; there is nobody to disconnect.", code(conv.ID))), RespondOptions{})
 		entry.outcome, entry.reason = "conversation_ended", ""
 		return
 	}
@@ -300,19 +332,19 @@ func (h *Handler) showPicker(ctx context.Context, responseURL string, conv *gene
 		if err != nil {
 			text, status, corr := genesysFailure(err)
 			entry.genesysStatus, entry.correlationID = status, corr
-			h.reply(ctx, responseURL, errorMessage(withCorrelation(text, corr)), RespondOptions{})
+			h.reply(ctx, to, errorMessage(withCorrelation(text, corr)), RespondOptions{})
 			entry.outcome, entry.reason = "genesys_error", text
 			return
 		}
 		if len(matched) == 0 {
-			h.reply(ctx, responseURL, noMatchMessage(conv, cmd.Who, now), RespondOptions{})
+			h.reply(ctx, to, noMatchMessage(conv, cmd.Who, now), RespondOptions{})
 			entry.outcome, entry.reason = "no_match", ""
 			return
 		}
 		candidates = matched
 	}
 	if len(candidates) == 0 {
-		h.reply(ctx, responseURL, infoMessage(fmt.Sprintf(":information_source: Nobody on conversation %s can be disconnected right now (only system legs or people who already left).", code(conv.ID))), RespondOptions{})
+		h.reply(ctx, to, infoMessage(fmt.Sprintf(":information_source: Nobody on conversation %s can be disconnected right now (only system legs or people who already left).", code(conv.ID))), RespondOptions{})
 		entry.outcome, entry.reason = "nobody_active", ""
 		return
 	}
@@ -320,7 +352,7 @@ func (h *Handler) showPicker(ctx context.Context, responseURL string, conv *gene
 	if cmd.Selector != nil {
 		filter = cmd.Who
 	}
-	h.reply(ctx, responseURL, PickerMessage(conv, candidates, filter, now), RespondOptions{})
+	h.reply(ctx, to, PickerMessage(conv, candidates, filter, now), RespondOptions{})
 	if len(candidates) == 1 {
 		entry.participant, entry.purpose = candidates[0].ID, candidates[0].Purpose
 	}
@@ -337,7 +369,7 @@ func (h *Handler) HandleClick(ctx context.Context, req ClickRequest) {
 	}
 	switch {
 	case req.ActionID == actionCancel:
-		h.reply(ctx, req.ResponseURL, infoMessage("Cancelled. Nobody was disconnected."), RespondOptions{Replace: true})
+		h.reply(ctx, req.replyTo(), infoMessage("Cancelled. Nobody was disconnected."), RespondOptions{Replace: true})
 		entry.action, entry.outcome = "cancel", "cancelled"
 		h.audit(entry)
 		return
@@ -346,7 +378,7 @@ func (h *Handler) HandleClick(ctx context.Context, req ClickRequest) {
 		return
 	case !strings.HasPrefix(req.ActionID, actionDisconnect+":"):
 		h.Log.Warn("unknown action", "action_id", truncate(req.ActionID, 64), "slack_user", req.UserID)
-		h.reply(ctx, req.ResponseURL, errorMessage("That button is not one disconnectbot knows. Run `/disconnect` again."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("That button is not one disconnectbot knows. Run `/disconnect` again."), RespondOptions{})
 		entry.outcome, entry.reason = "bad_button", "unknown_action"
 		h.audit(entry)
 		h.metrics().Disconnect("bad_button")
@@ -355,7 +387,7 @@ func (h *Handler) HandleClick(ctx context.Context, req ClickRequest) {
 	value, err := DecodeButtonValue(req.Value)
 	if err != nil {
 		h.Log.Warn("rejected button value", "slack_user", req.UserID, "value_len", len(req.Value))
-		h.reply(ctx, req.ResponseURL, errorMessage("That button is not valid: "+err.Error()+"."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("That button is not valid: "+err.Error()+"."), RespondOptions{})
 		entry.outcome, entry.reason = "bad_button", "invalid_value"
 		h.audit(entry)
 		h.metrics().Disconnect("bad_button")
@@ -371,7 +403,7 @@ func (h *Handler) HandleClick(ctx context.Context, req ClickRequest) {
 // disconnect authorizes the clicking user again, re-reads the call, and
 // disconnects. It returns the audit outcome.
 func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value ButtonValue, entry *auditEntry) OutcomeStatus {
-	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.ResponseURL); !decision.Allowed {
+	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.replyTo()); !decision.Allowed {
 		entry.reason = decision.Reason
 		return "denied"
 	}
@@ -383,7 +415,7 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 	}
 	if other, busy := h.inflight[key]; busy {
 		h.mu.Unlock()
-		h.reply(ctx, req.ResponseURL, infoMessage(fmt.Sprintf(":hourglass_flowing_sand: <@%s> is already disconnecting this participant. Watch the channel for the outcome.", other)), RespondOptions{})
+		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":hourglass_flowing_sand: <@%s> is already disconnecting this participant. Watch the channel for the outcome.", other)), RespondOptions{})
 		entry.reason = "in_flight"
 		return "duplicate"
 	}
@@ -401,12 +433,12 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 		text, status, corr := genesysFailure(err)
 		entry.genesysStatus, entry.correlationID, entry.reason = status, corr, text
 		h.Log.Error("re-reading conversation failed", "err", err, "conversation_id", value.ConversationID)
-		h.reply(ctx, req.ResponseURL, errorMessage(withCorrelation("Nothing was disconnected. "+text, corr)), RespondOptions{Replace: true})
+		h.reply(ctx, req.replyTo(), errorMessage(withCorrelation("Nothing was disconnected. "+text, corr)), RespondOptions{Replace: true})
 		return "genesys_error"
 	}
 	p, found := conv.Participant(value.ParticipantID)
 	if !found {
-		h.reply(ctx, req.ResponseURL, errorMessage("That participant is not part of this conversation. Nothing was disconnected. Run `/disconnect "+conv.ID+"` again."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("That participant is not part of this conversation. Nothing was disconnected. Run `/disconnect "+conv.ID+"` again."), RespondOptions{})
 		entry.reason = "participant_not_in_conversation"
 		return "bad_button"
 	}
@@ -416,12 +448,12 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 			// Slack delivered this click again (its first ack was lost),
 			// maybe to another replica that already disconnected and
 			// replaced the picker with the outcome: leave that in place.
-			h.reply(ctx, req.ResponseURL, infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Slack delivered your click a second time; it was not repeated. The outcome is in the channel.",
+			h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Slack delivered your click a second time; it was not repeated. The outcome is in the channel.",
 				escapeText(displayName(p)), escapeText(purpose(p)), p.State)), RespondOptions{})
 			entry.reason = "participant_not_active_redelivered"
 			return "stale"
 		}
-		h.reply(ctx, req.ResponseURL, infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Nothing was disconnected. Run `/disconnect %s` for the current list.",
+		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Nothing was disconnected. Run `/disconnect %s` for the current list.",
 			escapeText(displayName(p)), escapeText(purpose(p)), p.State, conv.ID)), RespondOptions{Replace: true})
 		entry.reason = "participant_not_active"
 		return "stale"
@@ -433,7 +465,7 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 	progressDone := make(chan struct{})
 	go func() {
 		defer close(progressDone)
-		h.reply(ctx, req.ResponseURL, progressMessage(conv.ID, p), RespondOptions{Replace: true})
+		h.reply(ctx, req.replyTo(), progressMessage(conv.ID, p), RespondOptions{Replace: true})
 	}()
 	outcome := Outcome{Actor: req.UserID, ConversationID: conv.ID, Participant: p}
 	result, err := h.Genesys.DisconnectParticipant(ctx, conv.ID, p.ID)
@@ -497,5 +529,5 @@ func (h *Handler) publishOutcome(ctx context.Context, req ClickRequest, o Outcom
 			":warning: This outcome could not be posted in the channel. Invite the bot to the channel (`/invite @disconnectbot`) so outcomes are recorded there."))
 	}
 	<-progressDone
-	h.reply(ctx, req.ResponseURL, private, RespondOptions{Replace: true})
+	h.reply(ctx, req.replyTo(), private, RespondOptions{Replace: true})
 }

@@ -145,6 +145,14 @@ func (s *SlackAPI) Respond(ctx context.Context, responseURL string, msg Message,
 	})
 }
 
+// PostEphemeral shows msg to user in channel.
+func (s *SlackAPI) PostEphemeral(ctx context.Context, channel, user string, msg Message) error {
+	return s.withRateLimit(ctx, func() error {
+		_, err := s.API.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+		return err
+	})
+}
+
 // Post posts msg to a channel.
 func (s *SlackAPI) Post(ctx context.Context, channel string, msg Message) (string, error) {
 	var ts string
