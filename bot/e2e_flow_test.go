@@ -689,3 +689,22 @@ func TestE2EAckBeforeWork(t *testing.T) {
 		}
 	}
 }
+
+// TestE2ECommandInstalledUnderAnotherName: Slack sends the app only its own
+// commands, so one an admin named /hangup is served like /disconnect.
+func TestE2ECommandInstalledUnderAnotherName(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	conv := h.genesys.ThreePartyConference()
+	before := h.slack.MessageCount()
+	if _, err := h.slack.SendSlashCommand(h.ctx(), slacktest.SlashCommand{ChannelID: channel, UserID: supervisor, Command: "/hangup", Text: conv.ID}); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := h.slack.WaitMessageAfter(h.ctx(), before, func(slacktest.Message) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.slack.Buttons(msg)); n != 4 {
+		t.Fatalf("/hangup answered with %d buttons, want the picker:\n%s", n, h.rendered(msg))
+	}
+}

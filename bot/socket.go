@@ -239,8 +239,10 @@ func (r *Runner) dispatch(workCtx context.Context, evt socketmode.Event) error {
 			return nil
 		}
 		if cmd.Command != SlashCommand {
-			r.log.Warn("ignoring unknown slash command", "command", truncate(cmd.Command, 40))
-			return nil
+			// Slack only sends the app its own commands: an admin installed
+			// it under another name (say /hangup). Serve it rather than
+			// leave the user with no answer.
+			r.log.Warn("slash command is not /disconnect; handling it as /disconnect", "command", truncate(cmd.Command, 40))
 		}
 		r.work(workCtx, func(ctx context.Context) {
 			r.handler.HandleSlash(ctx, SlashRequest{
