@@ -54,6 +54,7 @@ type demo struct {
 	// last is the newest message with buttons the user can see.
 	last    *slacktest.Message
 	pending *slacktest.Button // a button waiting for yes/no
+	quiet   time.Duration     // how long the bot must be silent before the prompt returns
 }
 
 func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration) error {
@@ -108,7 +109,10 @@ func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration) error 
 		return fmt.Errorf("the bot did not connect to the fake Slack: %w", err)
 	}
 
-	d := &demo{out: a.stdout, slack: sl, genesys: gen, user: demoSupervisor}
+	d := &demo{out: a.stdout, slack: sl, genesys: gen, user: demoSupervisor, quiet: a.demoQuiet}
+	if d.quiet <= 0 {
+		d.quiet = 1500 * time.Millisecond
+	}
 	d.newCall()
 	fmt.Fprintf(a.stdout, `disconnectbot demo: a fake Slack workspace and a fake Genesys org, with the real bot between them.
 Its /metrics, /healthz and /readyz are on http://%s.
@@ -263,7 +267,7 @@ func (d *demo) show(ctx context.Context, before int) error {
 	defer cancel()
 	seen := before
 	for {
-		wait := 1500 * time.Millisecond
+		wait := d.quiet
 		if seen == before {
 			wait = 10 * time.Second
 		}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -57,6 +58,9 @@ type app struct {
 	getenv         func(string) string
 	configPath     string
 	verbose        bool
+	// demoQuiet is how long the demo waits for more messages after the
+	// bot's last one; 0 means 1.5 s.
+	demoQuiet time.Duration
 	// stdinIsTerminal reports whether prompts can be answered.
 	stdinIsTerminal func() bool
 }
