@@ -477,3 +477,26 @@ func TestFindRequestCounts(t *testing.T) {
 	}
 	t.Logf("find by phone, 5 matches: %d Genesys requests", h.apiRequests())
 }
+
+// TestFindSeveralMatchesKeepsWho: a [who] typed after the agent travels with
+// the conversation buttons, so the participant picker after the click is
+// filtered the same way.
+func TestFindSeveralMatchesKeepsWho(t *testing.T) {
+	t.Parallel()
+	h := newFindHarness(t, harnessOptions{})
+	now := time.Now().UTC()
+	older := h.janeCall(now.Add(-5 * time.Minute))
+	h.janeCall(now.Add(-1 * time.Minute))
+	msg := h.slash(supervisor, genesystest.JaneDoeEmail+" customer")
+	bs := buttonsWithPrefix(h, msg, "conversation:")
+	if len(bs) != 2 {
+		t.Fatalf("%d conversation buttons, want 2:\n%s", len(bs), h.rendered(msg))
+	}
+	picker := h.click(supervisor, msg, bs[1]) // the older call
+	ds := buttonsWithPrefix(h, picker, "disconnect:")
+	customer := participantByPurpose(t, older, "customer")
+	if len(ds) != 1 || !strings.HasSuffix(ds[0].Value, ":"+customer.ID) {
+		t.Fatalf("after the click: %d Disconnect buttons, want only the customer of the older call:\n%s", len(ds), h.rendered(picker))
+	}
+	wantText(t, h, picker, "filtered picker", "customer")
+}

@@ -95,22 +95,49 @@ const (
 )
 
 // EncodeConversationButton returns the value of a conversation button.
-func EncodeConversationButton(conversationID string) string {
-	return conversationButtonVersion + ":" + conversationID
+// who is the [who] the supervisor typed after the agent, number or queue
+// ("" for none): it travels with the button so the participant picker
+// after the click is filtered the same way. It is user text, so the decoder
+// checks it again as strictly as the command parser did.
+func EncodeConversationButton(conversationID, who string) string {
+	v := conversationButtonVersion + ":" + conversationID
+	if who != "" {
+		v += ":" + who
+	}
+	return v
 }
+
+// maxButtonWho bounds the [who] a conversation button carries.
+const maxButtonWho = 300
 
 // DecodeConversationButton parses and validates a conversation button
 // value. Anything that is not exactly what EncodeConversationButton makes
 // is rejected.
-func DecodeConversationButton(s string) (string, error) {
-	if len(s) != len(conversationButtonVersion)+1+36 {
-		return "", errBadButton
+func DecodeConversationButton(s string) (conversationID, who string, err error) {
+	prefix := conversationButtonVersion + ":"
+	if len(s) < len(prefix)+36 || len(s) > len(prefix)+36+1+maxButtonWho || !strings.HasPrefix(s, prefix) {
+		return "", "", errBadButton
 	}
-	version, id, ok := strings.Cut(s, ":")
-	if !ok || version != conversationButtonVersion || !uuidRE.MatchString(id) {
-		return "", errBadButton
+	id, rest := s[len(prefix):len(prefix)+36], s[len(prefix)+36:]
+	if !uuidRE.MatchString(id) {
+		return "", "", errBadButton
 	}
-	return strings.ToLower(id), nil
+	if rest != "" {
+		who, ok := strings.CutPrefix(rest, ":")
+		if !ok || who == "" || strings.TrimSpace(who) != who {
+			return "", "", errBadButton
+		}
+		if _, err := genesys.GuessSelector(who); err != nil {
+			return "", "", errBadButton
+		}
+		for _, r := range who {
+			if r < 0x20 || r == 0x7f {
+				return "", "", errBadButton
+			}
+		}
+		return strings.ToLower(id), who, nil
+	}
+	return strings.ToLower(id), "", nil
 }
 
 // search is a resolved find request.
@@ -307,7 +334,7 @@ func (h *Handler) runSearch(ctx context.Context, to replyTo, cmd Command, s sear
 		entry.conversation = convs[0].ID
 		h.showPicker(ctx, to, convs[0], cmd, entry)
 	default:
-		h.reply(ctx, to, ConversationPickerMessage(convs, s.what, findNotes(res, live, len(convs)), now), RespondOptions{})
+		h.reply(ctx, to, ConversationPickerMessage(convs, s.what, cmd.Who, findNotes(res, live, len(convs)), now), RespondOptions{})
 		entry.outcome, entry.reason = "find_picker_shown", s.plain
 	}
 }
@@ -349,7 +376,7 @@ func findNotes(res genesys.FindResult, live genesys.LiveResult, shown int) []str
 // ConversationPickerMessage draws the list of calls a search found, newest
 // first: when each started, its queue, who is on it, and a button that
 // shows that call's participant picker.
-func ConversationPickerMessage(convs []*genesys.Conversation, what string, notes []string, now time.Time) Message {
+func ConversationPickerMessage(convs []*genesys.Conversation, what, who string, notes []string, now time.Time) Message {
 	if len(convs) > maxConversationRows {
 		convs = convs[:maxConversationRows]
 	}
@@ -383,7 +410,7 @@ func ConversationPickerMessage(convs []*genesys.Conversation, what string, notes
 		row += strings.Join(people, " · ") + "\nconversation " + code(conv.ID)
 		btn := slack.NewButtonBlockElement(
 			fmt.Sprintf("%s:%d", actionConversation, i),
-			EncodeConversationButton(conv.ID),
+			EncodeConversationButton(conv.ID, who),
 			plain(truncate(buttonLabel(conv), maxButtonText)),
 		)
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(row, maxSectionText)), nil,
@@ -431,7 +458,7 @@ func queueName(conv *genesys.Conversation) string {
 func (h *Handler) handleConversationClick(ctx context.Context, req ClickRequest, entry *auditEntry) {
 	entry.action = "pick_conversation"
 	defer func() { h.audit(*entry) }()
-	convID, err := DecodeConversationButton(req.Value)
+	convID, who, err := DecodeConversationButton(req.Value)
 	if err != nil {
 		h.Log.Warn("rejected conversation button value", "slack_user", req.UserID, "value_len", len(req.Value))
 		h.reply(ctx, req.replyTo(), errorMessage("That button is not valid: "+err.Error()+"."), RespondOptions{})
@@ -461,5 +488,10 @@ func (h *Handler) handleConversationClick(ctx context.Context, req ClickRequest,
 	// The participant picker takes the place of the conversation picker.
 	to := req.replyTo()
 	to.replace = true
-	h.showPicker(ctx, to, conv, Command{Target: Target{Kind: TargetConversation, Value: conv.ID}}, entry)
+	cmd := Command{Target: Target{Kind: TargetConversation, Value: conv.ID}}
+	if who != "" {
+		sel, _ := genesys.GuessSelector(who) // checked by DecodeConversationButton
+		cmd.Who, cmd.Selector = who, &sel
+	}
+	h.showPicker(ctx, to, conv, cmd, entry)
 }
