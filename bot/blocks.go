@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -27,10 +26,17 @@ const (
 	maxSectionText   = 3000
 	maxContextText   = 2000
 	pickerFixedParts = 5 // header, context, left-list, actions, overflow note
+	// maxNameLen bounds a name from Genesys wherever it is shown, so one
+	// very long name cannot push the rest of a row past Slack's limits.
+	maxNameLen = 80
 )
 
+// mrkdwn is a mrkdwn text object with verbatim set: Slack then renders
+// only the markup the text spells out (escaped outside text has none), and
+// does not auto-link URLs or turn "@here" and channel names in a name into
+// mentions.
 func mrkdwn(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
 }
 
 func plain(s string) *slack.TextBlockObject {
@@ -38,31 +44,11 @@ func plain(s string) *slack.TextBlockObject {
 }
 
 func section(blockID, text string) *slack.SectionBlock {
-	return slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil, slack.SectionBlockOptionBlockID(blockID))
+	return slack.NewSectionBlock(mrkdwn(truncateMrkdwn(text, maxSectionText)), nil, nil, slack.SectionBlockOptionBlockID(blockID))
 }
 
 func contextLine(blockID, text string) *slack.ContextBlock {
-	return slack.NewContextBlock(blockID, mrkdwn(truncate(text, maxContextText)))
-}
-
-// The escapers are immutable and safe for concurrent use; building one per
-// call was half of what the bot allocated per disconnect.
-var (
-	slackTextEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-	slackCodeEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'", "\n", " ")
-)
-
-// escapeText escapes Slack's control characters in text that came from
-// Genesys or a user, so a participant named "<!channel>" cannot ping a channel.
-func escapeText(s string) string {
-	return slackTextEscaper.Replace(s)
-}
-
-func truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	return string([]rune(s)[:max-1]) + "…"
+	return slack.NewContextBlock(blockID, mrkdwn(truncateMrkdwn(text, maxContextText)))
 }
 
 func code(s string) string { return "`" + escapeCode(s) + "`" }
@@ -108,7 +94,7 @@ func maskNumber(addr string) string {
 // displayName is how a participant is named everywhere: the name Genesys
 // has, or the masked number, or the purpose.
 func displayName(p genesys.Participant) string {
-	name := strings.TrimSpace(p.Name)
+	name := shortName(p.Name)
 	if name != "" && !looksLikeNumber(name) {
 		return name
 	}
@@ -121,7 +107,7 @@ func displayName(p genesys.Participant) string {
 		return name
 	}
 	if p.Purpose != "" {
-		return "unnamed " + p.Purpose
+		return "unnamed " + purpose(p)
 	}
 	return "unnamed participant"
 }
@@ -143,16 +129,16 @@ func looksLikeNumber(s string) bool {
 }
 
 func purpose(p genesys.Participant) string {
-	if p.Purpose == "" {
-		return "participant"
+	if pp := shortName(p.Purpose); pp != "" {
+		return pp
 	}
-	return p.Purpose
+	return "participant"
 }
 
 // participantFlags lists what a supervisor needs to tell legs apart at a glance.
 func participantFlags(p genesys.Participant, now time.Time) []string {
 	var flags []string
-	state := string(p.State)
+	state := escapeText(string(p.State))
 	if !p.ConnectedTime.IsZero() && p.State == genesys.StateConnected {
 		state += " " + formatDuration(now.Sub(p.ConnectedTime))
 	}
@@ -164,7 +150,7 @@ func participantFlags(p genesys.Participant, now time.Time) []string {
 		flags = append(flags, "muted")
 	}
 	if p.QueueName != "" {
-		flags = append(flags, "queue "+escapeText(p.QueueName))
+		flags = append(flags, "queue "+escapeText(shortName(p.QueueName)))
 	}
 	return flags
 }
@@ -234,9 +220,9 @@ func PickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 		btn := slack.NewButtonBlockElement(
 			fmt.Sprintf("%s:%d", actionDisconnect, i),
 			EncodeButtonValue(ButtonValue{ConversationID: conv.ID, ParticipantID: p.ID}),
-			plain(truncate("Disconnect "+name+" ("+purpose(p)+")", maxButtonText)),
+			plain(plainLabel("Disconnect "+name+" ("+purpose(p)+")", maxButtonText)),
 		).WithStyle(slack.StyleDanger).WithConfirm(confirmDialog(conv, p))
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(row, maxSectionText)), nil,
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncateMrkdwn(row, maxSectionText)), nil,
 			slack.NewAccessory(btn), slack.SectionBlockOptionBlockID(fmt.Sprintf("participant:%d", i))))
 	}
 	if len(shown) < len(candidates) {
@@ -246,7 +232,7 @@ func PickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 	var left []string
 	for _, p := range conv.Participants {
 		if !p.Active() && !containsParticipant(candidates, p.ID) {
-			left = append(left, fmt.Sprintf("%s (%s, %s)", escapeText(displayName(p)), escapeText(purpose(p)), p.State))
+			left = append(left, fmt.Sprintf("%s (%s, %s)", escapeText(displayName(p)), escapeText(purpose(p)), escapeText(string(p.State))))
 		}
 	}
 	if filter != "" {
@@ -278,8 +264,8 @@ func confirmDialog(conv *genesys.Conversation, p genesys.Participant) *slack.Con
 	text := fmt.Sprintf("%s (%s) will be dropped from conversation %s. Everyone else stays on the call.",
 		escapeText(name), escapeText(purpose(p)), shortID(conv.ID))
 	return slack.NewConfirmationBlockObject(
-		plain(truncate("Disconnect "+name+"?", maxConfirmTitle)),
-		mrkdwn(truncate(text, maxConfirmText)),
+		plain(plainLabel("Disconnect "+name+"?", maxConfirmTitle)),
+		mrkdwn(truncateMrkdwn(text, maxConfirmText)),
 		plain("Disconnect"),
 		plain("Keep on call"),
 	).WithStyle(slack.StyleDanger)
@@ -304,7 +290,7 @@ func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) Messa
 // progressMessage replaces the picker as soon as a button is clicked, so it
 // cannot be clicked twice while Genesys works.
 func progressMessage(conv string, p genesys.Participant) Message {
-	text := fmt.Sprintf("Disconnecting %s (%s) from conversation %s…", displayName(p), purpose(p), conv)
+	text := fmt.Sprintf("Disconnecting %s (%s) from conversation %s…", escapeText(displayName(p)), escapeText(purpose(p)), escapeText(conv))
 	return Message{Text: text, Blocks: []slack.Block{section("progress", fmt.Sprintf(":hourglass_flowing_sand: Disconnecting *%s* (%s) from conversation %s…", escapeText(displayName(p)), escapeText(purpose(p)), code(conv)))}}
 }
 
@@ -337,27 +323,30 @@ type Outcome struct {
 // from which conversation, when, and whether Genesys confirmed it.
 func OutcomeMessage(o Outcome) Message {
 	name := escapeText(displayName(o.Participant))
-	who := fmt.Sprintf("*%s* (%s)", name, escapeText(purpose(o.Participant)))
+	role := escapeText(purpose(o.Participant))
+	who := fmt.Sprintf("*%s* (%s)", name, role)
 	actor := "<@" + o.Actor + ">"
 	conv := code(o.ConversationID)
+	convText := escapeText(o.ConversationID)
+	reason := escapeText(o.Reason)
 	var body, text string
 	switch o.Status {
 	case OutcomeConfirmed:
 		body = fmt.Sprintf(":white_check_mark: %s disconnected %s from conversation %s. Genesys confirmed it.", actor, who, conv)
-		text = fmt.Sprintf("Disconnected %s (%s) from conversation %s; Genesys confirmed it.", displayName(o.Participant), purpose(o.Participant), o.ConversationID)
+		text = fmt.Sprintf("Disconnected %s (%s) from conversation %s; Genesys confirmed it.", name, role, convText)
 	case OutcomeUnconfirmed:
 		body = fmt.Sprintf(":hourglass: %s asked Genesys to disconnect %s from conversation %s. Genesys accepted the request but had not confirmed it yet: check the call.", actor, who, conv)
-		text = fmt.Sprintf("Disconnect of %s requested but not confirmed yet; check the call.", displayName(o.Participant))
+		text = fmt.Sprintf("Disconnect of %s requested but not confirmed yet; check the call.", name)
 	case OutcomeAlreadyGone:
 		body = fmt.Sprintf(":information_source: %s tried to disconnect %s from conversation %s, but they had already left the call. Nothing was changed.", actor, who, conv)
-		text = fmt.Sprintf("%s had already left conversation %s.", displayName(o.Participant), o.ConversationID)
+		text = fmt.Sprintf("%s had already left conversation %s.", name, convText)
 	case OutcomeUnknown:
 		body = fmt.Sprintf(":warning: %s asked Genesys to disconnect %s from conversation %s, but %s, so it is *not confirmed* whether they were disconnected. Check the call before trying again: `/disconnect %s` lists who is still on it.",
-			actor, who, conv, escapeText(o.Reason), escapeCode(o.ConversationID))
-		text = fmt.Sprintf("Disconnect of %s not confirmed: %s; check the call.", displayName(o.Participant), o.Reason)
+			actor, who, conv, reason, escapeCode(o.ConversationID))
+		text = fmt.Sprintf("Disconnect of %s not confirmed: %s; check the call.", name, reason)
 	default:
-		body = fmt.Sprintf(":x: %s could not disconnect %s from conversation %s. %s", actor, who, conv, escapeText(o.Reason))
-		text = fmt.Sprintf("Could not disconnect %s: %s", displayName(o.Participant), o.Reason)
+		body = fmt.Sprintf(":x: %s could not disconnect %s from conversation %s. %s", actor, who, conv, reason)
+		text = fmt.Sprintf("Could not disconnect %s: %s", name, reason)
 	}
 	ctx := []string{"participant " + code(o.Participant.ID), clock(o.At)}
 	if o.CorrelationID != "" {

@@ -262,12 +262,6 @@ func unwrapWho(s string) string {
 	return s
 }
 
-// escapeCode makes text safe inside a Slack code span: Slack's own control
-// characters are escaped so a mention or link in it stays plain text.
-func escapeCode(s string) string {
-	return slackCodeEscaper.Replace(s)
-}
-
 // quote shows user text back safely: truncated, and in code style so Slack
 // markup in it is not interpreted.
 func quote(s string) string {

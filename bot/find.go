@@ -186,7 +186,7 @@ func (h *Handler) findByUserID(ctx context.Context, req SlashRequest, cmd Comman
 }
 
 func agentSearch(u *genesys.User) search {
-	name := strings.TrimSpace(u.Name)
+	name := shortName(u.Name)
 	if name == "" {
 		name = "user " + u.ID
 	}
@@ -271,7 +271,7 @@ func (h *Handler) resolveSearch(ctx context.Context, to replyTo, cmd Command, en
 					lines = append(lines, fmt.Sprintf("• … and %d more", len(amb.Queues)-i))
 					break
 				}
-				lines = append(lines, fmt.Sprintf("• %s (%s)", escapeText(c.Name), code(c.ID)))
+				lines = append(lines, fmt.Sprintf("• %s (%s)", escapeText(shortName(c.Name)), code(c.ID)))
 			}
 			more := ""
 			if amb.More {
@@ -288,7 +288,7 @@ func (h *Handler) resolveSearch(ctx context.Context, to replyTo, cmd Command, en
 		if q.Name == "" {
 			return search{filter: genesys.ConversationFilter{QueueID: q.ID}, what: "queue " + code(q.ID), plain: "queue " + q.ID}, true
 		}
-		return search{filter: genesys.ConversationFilter{QueueID: q.ID}, what: "queue *" + escapeText(q.Name) + "*", plain: "queue " + q.Name}, true
+		return search{filter: genesys.ConversationFilter{QueueID: q.ID}, what: "queue *" + escapeText(shortName(q.Name)) + "*", plain: "queue " + shortName(q.Name)}, true
 	}
 	return fail("bad_input", "unknown_target", "Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`.")
 }
@@ -348,7 +348,7 @@ func sinceText(since time.Time) string {
 
 // noCallFoundMessage says that nothing was found and what was searched.
 func noCallFoundMessage(s search, res genesys.FindResult, live genesys.LiveResult) Message {
-	text := fmt.Sprintf("No call in progress found for %s.", s.plain)
+	text := fmt.Sprintf("No call in progress found for %s.", escapeText(s.plain))
 	body := fmt.Sprintf(":information_source: No call in progress found for %s. I searched Genesys analytics for voice calls that have not ended%s", s.what, sinceText(res.Since))
 	if live.Ended > 0 {
 		body += fmt.Sprintf(", and re-read the %d that analytics still listed: they have ended", live.Ended)
@@ -389,7 +389,7 @@ func ConversationPickerMessage(convs []*genesys.Conversation, what, who string, 
 			head = append(head, "*"+clock(conv.StartTime)+"* ("+formatDuration(now.Sub(conv.StartTime))+" ago)")
 		}
 		if q := queueName(conv); q != "" {
-			head = append(head, "queue "+escapeText(q))
+			head = append(head, "queue "+escapeText(shortName(q)))
 		}
 		var people []string
 		active := conv.ActiveParticipants()
@@ -411,9 +411,9 @@ func ConversationPickerMessage(convs []*genesys.Conversation, what, who string, 
 		btn := slack.NewButtonBlockElement(
 			fmt.Sprintf("%s:%d", actionConversation, i),
 			EncodeConversationButton(conv.ID, who),
-			plain(truncate(buttonLabel(conv), maxButtonText)),
+			plain(buttonLabel(conv)),
 		)
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(row, maxSectionText)), nil,
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncateMrkdwn(row, maxSectionText)), nil,
 			slack.NewAccessory(btn), slack.SectionBlockOptionBlockID(fmt.Sprintf("conversation:%d", i))))
 	}
 	for i, n := range notes {
@@ -439,7 +439,7 @@ func buttonLabel(conv *genesys.Conversation) string {
 	if len(parts) > 0 {
 		label += " (" + strings.Join(parts, ", ") + ")"
 	}
-	return truncate(label, maxButtonText)
+	return plainLabel(label, maxButtonText)
 }
 
 // queueName is the first queue named on the call.

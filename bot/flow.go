@@ -449,12 +449,12 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value Button
 			// maybe to another replica that already disconnected and
 			// replaced the picker with the outcome: leave that in place.
 			h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Slack delivered your click a second time; it was not repeated. The outcome is in the channel.",
-				escapeText(displayName(p)), escapeText(purpose(p)), p.State)), RespondOptions{})
+				escapeText(displayName(p)), escapeText(purpose(p)), escapeText(string(p.State)))), RespondOptions{})
 			entry.reason = "participant_not_active_redelivered"
 			return "stale"
 		}
 		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Nothing was disconnected. Run `/disconnect %s` for the current list.",
-			escapeText(displayName(p)), escapeText(purpose(p)), p.State, conv.ID)), RespondOptions{Replace: true})
+			escapeText(displayName(p)), escapeText(purpose(p)), escapeText(string(p.State)), conv.ID)), RespondOptions{Replace: true})
 		entry.reason = "participant_not_active"
 		return "stale"
 	}

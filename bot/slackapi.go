@@ -108,7 +108,7 @@ func (s *SlackAPI) Respond(ctx context.Context, responseURL string, msg Message,
 	if err := s.checkResponseURL(responseURL); err != nil {
 		return err
 	}
-	p := responsePayload{Text: msg.Text, Blocks: msg.Blocks, ReplaceOriginal: opts.Replace, DeleteOriginal: opts.Delete, ResponseType: "ephemeral"}
+	p := responsePayload{Text: guardMrkdwn(msg.Text), Blocks: msg.Blocks, ReplaceOriginal: opts.Replace, DeleteOriginal: opts.Delete, ResponseType: "ephemeral"}
 	if opts.InChannel {
 		p.ResponseType = "in_channel"
 	}
@@ -148,7 +148,7 @@ func (s *SlackAPI) Respond(ctx context.Context, responseURL string, msg Message,
 // PostEphemeral shows msg to user in channel.
 func (s *SlackAPI) PostEphemeral(ctx context.Context, channel, user string, msg Message) error {
 	return s.withRateLimit(ctx, func() error {
-		_, err := s.API.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+		_, err := s.API.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(guardMrkdwn(msg.Text), false), slack.MsgOptionBlocks(msg.Blocks...))
 		return err
 	})
 }
@@ -158,7 +158,7 @@ func (s *SlackAPI) Post(ctx context.Context, channel string, msg Message) (strin
 	var ts string
 	err := s.withRateLimit(ctx, func() error {
 		var err error
-		_, ts, err = s.API.PostMessageContext(ctx, channel, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+		_, ts, err = s.API.PostMessageContext(ctx, channel, slack.MsgOptionText(guardMrkdwn(msg.Text), false), slack.MsgOptionBlocks(msg.Blocks...))
 		return err
 	})
 	return ts, err
