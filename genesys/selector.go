@@ -26,7 +26,7 @@ const (
 // Selector says which participant(s) of a conversation someone means.
 // Build it with ParseSelector or GuessSelector, which validate and
 // normalize Value: UUIDs lower-cased, purposes lower-cased, phone numbers
-// reduced to their digits.
+// reduced to their digits, after a "+" when the number is international.
 type Selector struct {
 	Kind  SelectorKind
 	Value string
@@ -171,9 +171,10 @@ func hasSIPOrTelPrefix(s string) bool {
 }
 
 // phoneDigits reduces a phone notation to its digits: it strips tel:, the
-// host part of a sip: URI, URI parameters, a leading +, spaces and the usual
-// punctuation. It reports false when anything else is there or the digit
-// count is out of range.
+// host part of a sip: URI, URI parameters, spaces and the usual
+// punctuation. An international number (a leading + or 00) keeps a leading
+// "+", so it can be compared in full (E.164). It reports false when anything
+// else is there or the digit count is out of range.
 func phoneDigits(s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	l := strings.ToLower(s)
@@ -190,19 +191,27 @@ func phoneDigits(s string) (string, bool) {
 	s, _, _ = strings.Cut(s, ";") // ;ext=, ;user=phone, …
 	s = strings.TrimSpace(s)
 	var b strings.Builder
+	intl := false
 	for i, r := range s {
 		switch {
 		case r >= '0' && r <= '9':
 			b.WriteRune(r)
 		case r == '+' && i == 0:
+			intl = true
 		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '/' || r == '\u00a0':
 		default:
 			return "", false
 		}
 	}
 	d := b.String()
+	if !intl && strings.HasPrefix(d, "00") { // the international prefix in most of the world
+		d, intl = d[2:], true
+	}
 	if len(d) < minPhoneDigits || len(d) > maxPhoneDigits {
 		return "", false
+	}
+	if intl {
+		return "+" + d, true
 	}
 	return d, true
 }
@@ -217,8 +226,11 @@ func addressDigits(s string) string {
 	return d
 }
 
-// phoneMatch compares digit strings: equal, or both at least 10 digits with
-// the same last 10, so "+1 317 555 0123" matches "3175550123".
+// phoneMatch compares phoneDigits results. Two international numbers
+// match only when they are the same E.164 number: "+44 20 7946 0958" is not
+// "+1 207 946 0958", although their last 10 digits agree. A number without
+// its country code matches one with the same last 10 digits (at least 10),
+// so "3175550123" matches "+1 317 555 0123".
 func phoneMatch(a, b string) bool {
 	if a == "" || b == "" {
 		return false
@@ -226,7 +238,11 @@ func phoneMatch(a, b string) bool {
 	if a == b {
 		return true
 	}
-	return len(a) >= 10 && len(b) >= 10 && a[len(a)-10:] == b[len(b)-10:]
+	if strings.HasPrefix(a, "+") && strings.HasPrefix(b, "+") {
+		return false
+	}
+	a, b = strings.TrimPrefix(a, "+"), strings.TrimPrefix(b, "+")
+	return a == b || len(a) >= 10 && len(b) >= 10 && a[len(a)-10:] == b[len(b)-10:]
 }
 
 // Identify returns the active participants of conv that sel picks, in

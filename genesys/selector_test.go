@@ -42,10 +42,11 @@ func TestParseSelector(t *testing.T) {
 		{SelectPurpose, "agent", "agent", ""},
 		{SelectPurpose, "external", "external", ""},
 		{SelectPurpose, "acd", "", "customer, agent, external"},
-		{SelectPhone, "+1 (317) 555-0123", "13175550123", ""},
-		{SelectPhone, "tel:+13175550123", "13175550123", ""},
-		{SelectPhone, "sip:+13175550123@10.0.0.1;user=phone", "13175550123", ""},
-		{SelectPhone, "<tel:+13175550123|+1 317 555 0123>", "13175550123", ""},
+		{SelectPhone, "+1 (317) 555-0123", "+13175550123", ""},
+		{SelectPhone, "tel:+13175550123", "+13175550123", ""},
+		{SelectPhone, "0044 20 7946 0958", "+442079460958", ""},
+		{SelectPhone, "sip:+13175550123@10.0.0.1;user=phone", "+13175550123", ""},
+		{SelectPhone, "<tel:+13175550123|+1 317 555 0123>", "+13175550123", ""},
 		{SelectPhone, "317.555.0123", "3175550123", ""},
 		{SelectPhone, "12345", "12345", ""},
 		{SelectPhone, "1234", "", "not a phone number"},
@@ -88,9 +89,9 @@ func TestGuessSelector(t *testing.T) {
 		{"AGENT", Selector{SelectPurpose, "agent"}},
 		{"jane.doe@example.com", Selector{SelectUserEmail, "jane.doe@example.com"}},
 		{"<mailto:jane.doe@example.com|jane.doe@example.com>", Selector{SelectUserEmail, "jane.doe@example.com"}},
-		{"+1 317 555 0123", Selector{SelectPhone, "13175550123"}},
-		{"tel:+13175550199", Selector{SelectPhone, "13175550199"}},
-		{"sip:+13175550199@edge.example.com", Selector{SelectPhone, "13175550199"}},
+		{"+1 317 555 0123", Selector{SelectPhone, "+13175550123"}},
+		{"tel:+13175550199", Selector{SelectPhone, "+13175550199"}},
+		{"sip:+13175550199@edge.example.com", Selector{SelectPhone, "+13175550199"}},
 		{"(317) 555-0199", Selector{SelectPhone, "3175550199"}},
 	}
 	for _, tc := range tests {
@@ -120,10 +121,14 @@ func TestPhoneMatch(t *testing.T) {
 		a, b string
 		want bool
 	}{
-		{"13175550123", "13175550123", true},
-		{"13175550123", "3175550123", true},
-		{"4413175550123", "13175550123", true}, // same last 10
-		{"5550123", "13175550123", false},      // too short to compare suffixes
+		{"+13175550123", "+13175550123", true},
+		{"+13175550123", "3175550123", true},     // typed without country code
+		{"+13175550123", "13175550123", true},    // typed without the +
+		{"4413175550123", "13175550123", true},   // neither international: same last 10
+		{"+442079460958", "+12079460958", false}, // both E.164: the whole number counts
+		{"+12079460958", "+442079460958", false},
+		{"+4413175550123", "+13175550123", false},
+		{"5550123", "13175550123", false}, // too short to compare suffixes
 		{"5550123", "5550123", true},
 		{"13175550123", "13175550124", false},
 		{"", "", false},
@@ -172,6 +177,7 @@ func TestIdentify(t *testing.T) {
 		{"customer phone, agent ANI ignored", conv, "+1 (317) 555-0123", []string{cust}},
 		{"external phone tel", conv, "tel:+13175550199", []string{ext}},
 		{"external phone 10 digits", conv, "317-555-0199", []string{ext}},
+		{"same last 10 digits, other country", conv, "+44 317 555 0199", nil},
 		{"org number is ambiguous", conv, "+18005550100", []string{cust, ext}},
 		{"short number", conv, "5550123", nil},
 		{"email", conv, "jane.doe@example.com", []string{agent}},
@@ -243,6 +249,32 @@ func TestSelectorString(t *testing.T) {
 	} {
 		if got := sel.String(); got != want {
 			t.Errorf("%#v.String() = %q, want %q", sel, got, want)
+		}
+	}
+}
+
+// TestPhoneFullE164: once both sides are normalised, the whole E.164
+// number counts, not its last 10 digits.
+func TestPhoneFullE164(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		typed, address string
+		want           bool
+	}{
+		{"+44 20 7946 0958", "tel:+12079460958", false},
+		{"+1 207 946 0958", "tel:+442079460958", false},
+		{"0044 20 7946 0958", "tel:+12079460958", false},
+		{"+44 20 7946 0958", "tel:+442079460958", true},
+		{"0044 20 7946 0958", "sip:+442079460958@edge.example.com", true},
+		{"207 946 0958", "tel:+12079460958", true}, // no country code typed
+	}
+	for _, tt := range tests {
+		sel, err := ParseSelector(SelectPhone, tt.typed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := phoneMatch(sel.Value, addressDigits(tt.address)); got != tt.want {
+			t.Errorf("%q matches %q = %v, want %v", tt.typed, tt.address, got, tt.want)
 		}
 	}
 }
