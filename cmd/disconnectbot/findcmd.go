@@ -119,7 +119,7 @@ func resolveFind(ctx context.Context, client *genesys.Client, agent, phone, queu
 		}
 		what := "agent " + dash(u.Name)
 		if u.Email != "" {
-			what += " (" + u.Email + ")"
+			what += " (" + dash(u.Email) + ")"
 		}
 		return genesys.ConversationFilter{UserID: u.ID}, what, nil
 	case phone != "":
@@ -138,7 +138,7 @@ func resolveFind(ctx context.Context, client *genesys.Client, agent, phone, queu
 			tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "QUEUE\tID")
 			for _, c := range amb.Queues {
-				fmt.Fprintf(tw, "%s\t%s\n", c.Name, c.ID)
+				fmt.Fprintf(tw, "%s\t%s\n", dash(c.Name), c.ID)
 			}
 			tw.Flush()
 			if amb.More {
@@ -153,7 +153,7 @@ func resolveFind(ctx context.Context, client *genesys.Client, agent, phone, queu
 		if q.Name == "" {
 			return genesys.ConversationFilter{QueueID: q.ID}, "queue " + q.ID, nil
 		}
-		return genesys.ConversationFilter{QueueID: q.ID}, "queue " + q.Name, nil
+		return genesys.ConversationFilter{QueueID: q.ID}, "queue " + dash(q.Name), nil
 	}
 }
 

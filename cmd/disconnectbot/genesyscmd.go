@@ -122,7 +122,10 @@ func printParticipants(w io.Writer, ps []genesys.Participant) {
 	tw.Flush()
 }
 
+// dash prints text from Genesys in a table or a prompt: terminal-safe
+// (termText), and "-" when empty.
 func dash(s string) string {
+	s = strings.TrimSpace(termText(s))
 	if s == "" {
 		return "-"
 	}
@@ -250,6 +253,6 @@ func (a *app) runDisconnect(ctx context.Context, convID string, sel genesys.Sele
 		}
 		return &exitError{code: exitUnconfirmed, err: fmt.Errorf("%s", detail)}
 	}
-	fmt.Fprintf(a.stdout, "Disconnected %s. Genesys confirmed it (state %s).\n", desc, conf.Participant.State)
+	fmt.Fprintf(a.stdout, "Disconnected %s. Genesys confirmed it (state %s).\n", desc, dash(string(conf.Participant.State)))
 	return nil
 }
