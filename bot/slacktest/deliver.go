@@ -367,6 +367,8 @@ type slashPayload struct {
 	Command             string `json:"command"`
 	Text                string `json:"text"`
 	APIAppID            string `json:"api_app_id"`
+	EnterpriseID        string `json:"enterprise_id,omitempty"`
+	EnterpriseName      string `json:"enterprise_name,omitempty"`
 	IsEnterpriseInstall bool   `json:"is_enterprise_install"`
 	ResponseURL         string `json:"response_url"`
 	TriggerID           string `json:"trigger_id"`
@@ -411,7 +413,9 @@ func (s *Server) SendSlashCommand(ctx context.Context, cmd SlashCommand) (Delive
 		Command:             cmd.Command,
 		Text:                cmd.Text,
 		APIAppID:            s.opts.AppID,
-		IsEnterpriseInstall: false,
+		EnterpriseID:        s.opts.EnterpriseID,
+		EnterpriseName:      s.opts.EnterpriseName,
+		IsEnterpriseInstall: s.opts.EnterpriseInstall,
 		ResponseURL:         ru.url,
 		TriggerID:           trig,
 	}
@@ -482,7 +486,7 @@ type blockActionsPayload struct {
 	Container           baContainer     `json:"container"`
 	TriggerID           string          `json:"trigger_id"`
 	Team                teamRef         `json:"team"`
-	Enterprise          *struct{}       `json:"enterprise"`
+	Enterprise          *idName         `json:"enterprise"`
 	IsEnterpriseInstall bool            `json:"is_enterprise_install"`
 	Channel             idName          `json:"channel"`
 	Message             map[string]any  `json:"message,omitempty"`
@@ -530,18 +534,22 @@ func (s *Server) SendBlockAction(ctx context.Context, ba BlockAction) (Delivery,
 		act.Text = &textObj{Type: "plain_text", Text: ba.Text, Emoji: true}
 	}
 	pl := blockActionsPayload{
-		Type:        "block_actions",
-		User:        baUser{ID: ba.UserID, Username: ba.UserName, Name: ba.UserName, TeamID: ba.TeamID},
-		APIAppID:    s.opts.AppID,
-		Token:       verificationToken,
-		Container:   baContainer{Type: "message", MessageTS: ba.MessageTS, ChannelID: ba.ChannelID, IsEphemeral: ba.IsEphemeral},
-		TriggerID:   trig,
-		Team:        teamRef{ID: ba.TeamID, Domain: s.opts.TeamDomain},
-		Channel:     idName{ID: ba.ChannelID, Name: ba.ChannelName},
-		Message:     message,
-		State:       json.RawMessage(`{"values":{}}`),
-		ResponseURL: rurl,
-		Actions:     []baAction{act},
+		Type:                "block_actions",
+		User:                baUser{ID: ba.UserID, Username: ba.UserName, Name: ba.UserName, TeamID: ba.TeamID},
+		APIAppID:            s.opts.AppID,
+		Token:               verificationToken,
+		Container:           baContainer{Type: "message", MessageTS: ba.MessageTS, ChannelID: ba.ChannelID, IsEphemeral: ba.IsEphemeral},
+		TriggerID:           trig,
+		Team:                teamRef{ID: ba.TeamID, Domain: s.opts.TeamDomain},
+		IsEnterpriseInstall: s.opts.EnterpriseInstall,
+		Channel:             idName{ID: ba.ChannelID, Name: ba.ChannelName},
+		Message:             message,
+		State:               json.RawMessage(`{"values":{}}`),
+		ResponseURL:         rurl,
+		Actions:             []baAction{act},
+	}
+	if s.opts.EnterpriseID != "" {
+		pl.Enterprise = &idName{ID: s.opts.EnterpriseID, Name: s.opts.EnterpriseName}
 	}
 	// Block actions carry no response payload; the ack is never shown.
 	d, err := s.deliver(ctx, Envelope{Type: "interactive", Payload: pl, ConnID: ba.ConnID}, nil)

@@ -80,6 +80,17 @@ type Options struct {
 	BotToken    string // xoxb token the Web API accepts; default DefaultBotToken
 	AppToken    string // xapp token apps.connections.open accepts; default DefaultAppToken
 
+	// EnterpriseID makes the workspace part of an Enterprise Grid org
+	// (E…): auth.test returns it, and every payload carries it
+	// (enterprise_id in slash commands, enterprise in block actions).
+	EnterpriseID   string
+	EnterpriseName string
+	// EnterpriseInstall makes the app an org-wide install of that org:
+	// auth.test answers is_enterprise_install true with the org's id as
+	// team_id, and payloads say is_enterprise_install true while their
+	// team_id is the workspace the user acted in.
+	EnterpriseInstall bool
+
 	// PingInterval is the gap between WebSocket PING frames the fake sends.
 	// It must be shorter than the client's socketmode.OptionPingInterval
 	// (30 s by default). Default DefaultPingInterval.

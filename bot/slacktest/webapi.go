@@ -179,7 +179,7 @@ func (s *Server) methods() map[string]func(url.Values) apiResp {
 }
 
 func (s *Server) authTest(url.Values) apiResp {
-	return apiResp{
+	r := apiResp{
 		"ok":                    true,
 		"url":                   "https://" + s.opts.TeamDomain + ".slack.com/",
 		"team":                  s.opts.TeamName,
@@ -187,8 +187,17 @@ func (s *Server) authTest(url.Values) apiResp {
 		"team_id":               s.opts.TeamID,
 		"user_id":               s.opts.BotUserID,
 		"bot_id":                s.opts.BotID,
-		"is_enterprise_install": false,
+		"is_enterprise_install": s.opts.EnterpriseInstall,
 	}
+	if s.opts.EnterpriseID != "" {
+		r["enterprise_id"] = s.opts.EnterpriseID
+	}
+	if s.opts.EnterpriseInstall {
+		// An org-wide install is not tied to one workspace.
+		r["team_id"], r["team"] = s.opts.EnterpriseID, s.opts.EnterpriseName
+		r["url"] = "https://" + s.opts.TeamDomain + ".enterprise.slack.com/"
+	}
+	return r
 }
 
 // messageJSON is the message object Slack returns from chat.postMessage and

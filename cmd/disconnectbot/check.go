@@ -65,6 +65,9 @@ func runChecks(ctx context.Context, cfg *Config, w io.Writer) int {
 	} else {
 		teamID = id.TeamID
 		report("Slack", true, "bot token works: team %s (%s), bot user %s (%s)", id.Team, id.TeamID, id.User, id.UserID)
+		if err := checkSlackInstall(ctx, httpClient, cfg.Slack.APIURL, cfg.Slack.BotToken, id); err != nil {
+			report("Slack", false, "%v", err)
+		}
 	}
 	if _, _, err := api.StartSocketModeContext(ctx); err != nil {
 		report("Slack", false, "apps.connections.open with slack.app_token: %v (the app-level token needs connections:write and Socket Mode must be on)", err)

@@ -126,7 +126,10 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 	if err != nil {
 		return fmt.Errorf("slack auth.test with slack.bot_token failed: %w (check the bot token and that the app is installed)", err)
 	}
-	log.Info("slack identity", "team_id", identity.TeamID, "team", identity.Team, "bot_user_id", identity.UserID)
+	log.Info("slack identity", "team_id", identity.TeamID, "team", identity.Team, "bot_user_id", identity.UserID, "enterprise_id", identity.EnterpriseID)
+	if err := checkSlackInstall(ctx, httpClient, cfg.Slack.APIURL, cfg.Slack.BotToken, identity); err != nil {
+		return err
+	}
 
 	gcfg := cfg.genesysConfig()
 	gcfg.Logger = log.With("component", "genesys")
