@@ -32,6 +32,9 @@ func (a *app) checkCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if p := configFileExposure(a.configPath); p != nil {
+				fmt.Fprintf(a.stdout, "%-8s %s %s\n", "Config:", "WARN", p)
+			}
 			failed := runChecks(cmd.Context(), cfg, a.stdout)
 			if failed > 0 {
 				return fmt.Errorf("%d checks failed", failed)

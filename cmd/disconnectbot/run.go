@@ -37,6 +37,9 @@ func (a *app) runCommand() *cobra.Command {
 				return err
 			}
 			log := newLogger(a.stderr, cfg)
+			if p := configFileExposure(a.configPath); p != nil {
+				log.Warn("config file with secrets is readable by other users", "path", p.Path, "mode", fmt.Sprintf("%04o", p.Mode.Perm()), "readable_by", p.Readers, "secret_keys", p.Keys, "fix", p.String())
+			}
 			return runBot(cmd.Context(), cfg, log, runOptions{})
 		},
 	}
