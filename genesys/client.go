@@ -90,6 +90,11 @@ type RequestEvent struct {
 	Duration     time.Duration
 	Attempt      int // 1 for the first attempt of an operation
 	TokenRequest bool
+	// Wait is how long the client waits before its next attempt after this
+	// one: Retry-After or the backoff. It is 0 when it will not retry, when
+	// it retries at once (a 401 answered with a fresh token), and on token
+	// requests (the token endpoint's retries are counted on the API call).
+	Wait time.Duration
 }
 
 // Stats counts HTTP attempts since the Client was made.

@@ -568,7 +568,10 @@ func TestObserverAndLogs(t *testing.T) {
 		cfg.Observer = func(e RequestEvent) {
 			mu.Lock()
 			defer mu.Unlock()
-			e.Duration = 0
+			if (e.Status == 503) != (e.Wait > 0) {
+				t.Errorf("event %+v: Wait should be set exactly on the retried 503", e)
+			}
+			e.Duration, e.Wait = 0, 0
 			events = append(events, e)
 		}
 		// Requests run on the calling goroutine, so the buffer needs no lock.

@@ -130,6 +130,56 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// uncertainError is an operation that ended without a final answer of its
+// own (the token fetch failed, the context ended) after an earlier attempt
+// that may have been carried out. It reads like the error it wraps.
+type uncertainError struct{ err error }
+
+func (e *uncertainError) Error() string { return e.err.Error() }
+func (e *uncertainError) Unwrap() error { return e.err }
+
+// markUncertain wraps err as an uncertainError when uncertain is set.
+func markUncertain(err error, uncertain bool) error {
+	if !uncertain || err == nil {
+		return err
+	}
+	return &uncertainError{err: err}
+}
+
+// MaybeApplied reports whether a failed request may nevertheless have taken
+// effect in Genesys, so that its outcome must be read back before anyone is
+// told it failed. It is true when an attempt was sent and no definite
+// answer came back: a 5xx (except 501 Not Implemented), a timeout, a
+// transport error or lost answer, or a 2xx whose body could not be read;
+// and when an earlier attempt of the same
+// operation was like that although the last answer was definite (a 429, a
+// 409, a token failure: APIError.AfterUncertainAttempt). It is false when
+// nothing reached the endpoint (bad input, token failures, the context
+// ending before any attempt) and for a 4xx to the first and only attempt.
+func MaybeApplied(err error) bool {
+	if err == nil {
+		return false
+	}
+	if _, ok := errors.AsType[*uncertainError](err); ok {
+		return true
+	}
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
+		if apiErr.Operation == opToken {
+			return false
+		}
+		return apiErr.AfterUncertainAttempt || uncertainAnswer(apiErr.Status) ||
+			apiErr.Status == http.StatusRequestTimeout
+	}
+	if tErr, ok := errors.AsType[*TransportError](err); ok {
+		return tErr.Operation != opToken
+	}
+	if dErr, ok := errors.AsType[*DecodeError](err); ok {
+		// A 2xx whose body we could not read: it was carried out.
+		return dErr.Operation != opToken
+	}
+	return false
+}
+
 // Kind classifies an error for callers that react differently to each.
 type Kind int
 
