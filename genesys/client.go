@@ -76,10 +76,6 @@ type Config struct {
 	// included. It must be safe for concurrent use and return quickly.
 	Observer  func(RequestEvent)
 	UserAgent string
-	// DefaultCountry is the ISO 3166-1 country (e.g. "US", "GB") assumed for
-	// phone numbers typed without a country code (NormalizePhone); "" means
-	// DefaultCountry.
-	DefaultCountry string
 }
 
 // RequestEvent describes one HTTP attempt, for metrics.
@@ -118,8 +114,6 @@ type Client struct {
 	observer  func(RequestEvent)
 	userAgent string
 
-	defaultCountry string
-
 	retryBudget     time.Duration
 	confirmTimeout  time.Duration
 	confirmInterval time.Duration
@@ -145,10 +139,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, &InputError{Field: "genesys.client_secret", Message: "genesys.client_secret is required (the OAuth client secret of a client-credentials grant)"}
 	}
 	apiURL, loginURL, err := resolveURLs(cfg)
-	if err != nil {
-		return nil, err
-	}
-	country, err := ParseCountry(cfg.DefaultCountry)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +170,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		confirmTimeout:  orDefault(cfg.ConfirmTimeout, DefaultConfirmTimeout),
 		confirmInterval: orDefault(cfg.ConfirmInterval, DefaultConfirmInterval),
 		backoffBase:     defaultBackoff,
-		defaultCountry:  country,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
