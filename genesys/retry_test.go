@@ -151,7 +151,7 @@ func TestMaybeAppliedEndToEnd(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := genesystest.NewTB(t)
+			srv := newEmulator(t)
 			c := newClient(t, srv, func(cfg *Config) { cfg.RetryBudget = 200 * time.Millisecond })
 			conv := srv.ThreePartyConference()
 			srv.FailNext(genesystest.OpPatchParticipant, tt.n, tt.status)

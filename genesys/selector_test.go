@@ -137,7 +137,7 @@ func TestPhoneMatch(t *testing.T) {
 
 func TestIdentify(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	src := srv.ThreePartyConference()

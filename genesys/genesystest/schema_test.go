@@ -177,7 +177,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		t.Fatalf("openapi-subset.json: %v", err)
 	}
 
-	s := NewTB(t, WithDisconnectDelay(0))
+	s := newServer(t, WithDisconnectDelay(0))
 	tok := token(t, s)
 	conf := s.ThreePartyConference()
 	jane, _ := s.User(conf.Participants[2].UserID)
@@ -319,7 +319,7 @@ func TestAnalyticsResponsesMatchOpenAPI(t *testing.T) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatalf("openapi-subset.json: %v", err)
 	}
-	s := NewTB(t, WithDisconnectDelay(0), WithAnalyticsLag(time.Hour))
+	s := newServer(t, WithDisconnectDelay(0), WithAnalyticsLag(time.Hour))
 	tok := token(t, s)
 	conf := s.ThreePartyConference()
 	s.AddConversation(Conversation{Participants: []Participant{
