@@ -272,7 +272,7 @@ func checkBaseURL(key, raw string) (string, error) {
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }
 
-// deriveLoginURL applies the SDKs' rule (NOTES §3): the login host is the
+// deriveLoginURL applies the SDKs' rule: the login host is the
 // API host with "api." replaced by "login.". Other hosts (a proxy, the
 // emulator) serve both.
 func deriveLoginURL(apiURL string) string {

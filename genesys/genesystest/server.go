@@ -1,7 +1,7 @@
 // Package genesystest is an in-process fake Genesys Cloud org for tests,
 // benchmarks and demos. It serves the token endpoint and the conversation
 // and user endpoints disconnectbot uses, over real HTTP, in the wire format
-// of the Genesys Platform API v2 (shapes from openapi-subset.json, error
+// of the Genesys Platform API v2 (shapes from testdata/openapi-subset.json, error
 // bodies with contextId and the ININ-Correlation-Id header).
 //
 // A Server holds an org: users and conversations built with AddUser,
