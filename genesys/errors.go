@@ -314,34 +314,54 @@ func UserMessage(err error) string {
 	if err == nil {
 		return ""
 	}
+	if msg, ok := localMessage(err); ok {
+		return msg
+	}
+	apiErr, _ := errors.AsType[*APIError](err)
+	if msg := kindMessage(ErrorKind(err), apiErr, err); msg != "" {
+		return msg
+	}
+	if errors.Is(err, context.Canceled) {
+		return "The request was cancelled before Genesys answered."
+	}
+	return "Something went wrong talking to Genesys; details are in the bot's log."
+}
+
+// localMessage is the message for errors that say what went wrong without
+// an API answer to interpret: bad input, nothing found, an unreadable answer.
+func localMessage(err error) (string, bool) {
 	var inErr *InputError
 	if errors.As(err, &inErr) {
-		return inErr.Message
+		return inErr.Message, true
 	}
 	if errors.Is(err, ErrUserNotFound) {
-		return "No Genesys user has that e-mail address; check the spelling."
+		return "No Genesys user has that e-mail address; check the spelling.", true
 	}
 	if errors.Is(err, ErrParticipantNotFound) {
-		return "That participant is not part of the conversation; list the participants again."
+		return "That participant is not part of the conversation; list the participants again.", true
 	}
 	if errors.Is(err, ErrQueueNotFound) {
-		return "No Genesys queue has that name; check the spelling, or give the queue id."
+		return "No Genesys queue has that name; check the spelling, or give the queue id.", true
 	}
 	var ambErr *AmbiguousQueueError
 	if errors.As(err, &ambErr) {
-		return "Several Genesys queues match that name; give the exact name or the queue id."
+		return "Several Genesys queues match that name; give the exact name or the queue id.", true
 	}
-	var apiErr *APIError
-	hasAPI := errors.As(err, &apiErr)
 	var decErr *DecodeError
 	if errors.As(err, &decErr) {
 		if decErr.Operation == opToken {
-			return "The Genesys login server sent an answer the bot could not read; check genesys.region (or genesys.login_url)."
+			return "The Genesys login server sent an answer the bot could not read; check genesys.region (or genesys.login_url).", true
 		}
-		return "Genesys sent an answer the bot could not read; check genesys.region (or that genesys.api_url points at the Genesys API)."
+		return "Genesys sent an answer the bot could not read; check genesys.region (or that genesys.api_url points at the Genesys API).", true
 	}
+	return "", false
+}
 
-	switch ErrorKind(err) {
+// kindMessage is the message for an error of kind k; apiErr is the API
+// answer err carries, or nil. It returns "" for kinds it has no words for.
+func kindMessage(k Kind, apiErr *APIError, err error) string {
+	hasAPI := apiErr != nil
+	switch k {
 	case KindAuth:
 		if hasAPI && apiErr.Operation != opToken {
 			return "Genesys rejected the bot's access token even after renewing it; check genesys.client_id, genesys.client_secret and genesys.region."
@@ -391,8 +411,5 @@ func UserMessage(err error) string {
 		}
 		return "Genesys rejected the request; details are in the bot's log."
 	}
-	if errors.Is(err, context.Canceled) {
-		return "The request was cancelled before Genesys answered."
-	}
-	return "Something went wrong talking to Genesys; details are in the bot's log."
+	return ""
 }

@@ -13,16 +13,21 @@ import (
 	"time"
 )
 
-// openAPIPath is the Genesys schema the emulator's JSON is checked
+// loadSchema reads the Genesys schema the emulator's JSON is checked
 // against (testdata/README.md says where it comes from). It is part of the
 // repository: when it is missing the test fails rather than pass unchecked.
-func openAPIPath(t *testing.T) string {
+func loadSchema(t *testing.T) schemaDoc {
 	t.Helper()
 	p := filepath.Join("testdata", "openapi-subset.json")
-	if _, err := os.Stat(p); err != nil {
+	raw, err := os.ReadFile(p)
+	if err != nil {
 		t.Fatalf("the Genesys schema %s is missing: %v", p, err)
 	}
-	return p
+	var doc schemaDoc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	return doc
 }
 
 type schemaDoc struct {
@@ -155,14 +160,7 @@ func (v *validator) check(path string, val any, schema map[string]any) {
 
 func TestResponsesMatchOpenAPI(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile(openAPIPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc schemaDoc
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("openapi-subset.json: %v", err)
-	}
+	doc := loadSchema(t)
 
 	s := newServer(t, WithDisconnectDelay(0))
 	tok := token(t, s)
@@ -298,14 +296,7 @@ func TestValidatorCatchesMismatches(t *testing.T) {
 // openapi-subset.json, so its shape is only checked by the client tests.
 func TestAnalyticsResponsesMatchOpenAPI(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile(openAPIPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc schemaDoc
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("openapi-subset.json: %v", err)
-	}
+	doc := loadSchema(t)
 	s := newServer(t, WithDisconnectDelay(0), WithAnalyticsLag(time.Hour))
 	tok := token(t, s)
 	conf := s.ThreePartyConference()
