@@ -142,21 +142,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	fam := EndpointFamily(strings.ToLower(strings.TrimSpace(string(cfg.Endpoints))))
-	switch fam {
-	case "":
-		fam = FamilyAuto
-	case FamilyAuto, FamilyGeneric, FamilyCalls:
-	default:
-		return nil, &InputError{Field: "genesys.endpoints", Value: string(fam), Message: fmt.Sprintf("genesys.endpoints %q is not valid; use auto, generic or calls", shorten(string(fam), 32))}
+	fam, err := parseFamily(cfg.Endpoints)
+	if err != nil {
+		return nil, err
 	}
-	for _, d := range []struct {
-		key string
-		v   time.Duration
-	}{{"genesys.retry_budget", cfg.RetryBudget}, {"genesys.confirm_timeout", cfg.ConfirmTimeout}, {"genesys.confirm_interval", cfg.ConfirmInterval}} {
-		if d.v < 0 {
-			return nil, &InputError{Field: d.key, Message: fmt.Sprintf("%s must not be negative (got %s)", d.key, d.v)}
-		}
+	if err := checkDurations(cfg); err != nil {
+		return nil, err
 	}
 
 	c := &Client{
@@ -203,6 +194,31 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.tokens = newTokenCache(context.WithValue(ctx, oauth2.HTTPClient, &tokenHTTP), cc)
 	return c, nil
+}
+
+// parseFamily reads Config.Endpoints; "" means FamilyAuto.
+func parseFamily(f EndpointFamily) (EndpointFamily, error) {
+	fam := EndpointFamily(strings.ToLower(strings.TrimSpace(string(f))))
+	switch fam {
+	case "":
+		return FamilyAuto, nil
+	case FamilyAuto, FamilyGeneric, FamilyCalls:
+		return fam, nil
+	}
+	return "", &InputError{Field: "genesys.endpoints", Value: string(fam), Message: fmt.Sprintf("genesys.endpoints %q is not valid; use auto, generic or calls", shorten(string(fam), 32))}
+}
+
+// checkDurations refuses negative timings (zero means the default).
+func checkDurations(cfg Config) error {
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"genesys.retry_budget", cfg.RetryBudget}, {"genesys.confirm_timeout", cfg.ConfirmTimeout}, {"genesys.confirm_interval", cfg.ConfirmInterval}} {
+		if d.v < 0 {
+			return &InputError{Field: d.key, Message: fmt.Sprintf("%s must not be negative (got %s)", d.key, d.v)}
+		}
+	}
+	return nil
 }
 
 func orDefault(v, d time.Duration) time.Duration {
