@@ -73,7 +73,7 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 			c.record(ctx, req, a, 0)
 			return decodeSuccess(req, a.resp, a.body, out)
 		}
-		failed, f := c.attemptFailure(ctx, req, a, uncertain)
+		f, failed := c.attemptFailure(ctx, req, a, uncertain)
 		if f.status == 0 && ctx.Err() != nil {
 			c.record(ctx, req, a, 0)
 			return apiResponse{}, failed
@@ -114,10 +114,10 @@ func tokenFailure(err error) failure {
 	return f
 }
 
-// attemptFailure turns a failed attempt into the error to return and the
-// failure decide needs. uncertain says whether an earlier attempt may have
+// attemptFailure turns a failed attempt into the failure decide needs and
+// the error to return. uncertain says whether an earlier attempt may have
 // been carried out.
-func (c *Client) attemptFailure(ctx context.Context, req apiRequest, a sent, uncertain bool) (error, failure) {
+func (c *Client) attemptFailure(ctx context.Context, req apiRequest, a sent, uncertain bool) (failure, error) {
 	if a.err != nil {
 		cause := a.err
 		if ctx.Err() != nil {
@@ -126,11 +126,11 @@ func (c *Client) attemptFailure(ctx context.Context, req apiRequest, a sent, unc
 			// The *url.Error repeats method and URL; keep only its cause.
 			cause = uErr.Err
 		}
-		return &TransportError{Operation: req.op, Method: req.method, Path: req.path, Err: cause}, failure{kind: KindUnavailable}
+		return failure{kind: KindUnavailable}, &TransportError{Operation: req.op, Method: req.method, Path: req.path, Err: cause}
 	}
 	apiErr := newAPIError(req, a.resp, a.body)
 	apiErr.AfterUncertainAttempt = uncertain
-	return apiErr, failure{kind: apiErr.kind(), status: apiErr.Status, retryAfter: apiErr.RetryAfter}
+	return failure{kind: apiErr.kind(), status: apiErr.Status, retryAfter: apiErr.RetryAfter}, apiErr
 }
 
 // decodeSuccess reads a 2xx answer into out (if non-nil).
