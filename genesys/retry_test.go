@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,15 +139,18 @@ func TestMaybeApplied(t *testing.T) {
 // MaybeApplied needs, through the retry loop.
 func TestMaybeAppliedEndToEnd(t *testing.T) {
 	t.Parallel()
+	const op = genesystest.OpPatchParticipant
 	tests := []struct {
 		name   string
-		status int
-		n      int
+		faults []genesystest.Fault
 		want   bool
 	}{
-		{"404 once", 404, 1, false},
-		{"503 to the end of the budget", 503, 1000, true},
-		{"403 once", 403, 1, false},
+		{"404 once", []genesystest.Fault{{Op: op, Status: 404, Count: 1}}, false},
+		{"403 once", []genesystest.Fault{{Op: op, Status: 403, Count: 1}}, false},
+		{"429 over the budget", []genesystest.Fault{{Op: op, Status: 429, Count: 1, RetryAfter: 10 * time.Second}}, false},
+		{"503 to the end of the budget", []genesystest.Fault{{Op: op, Status: 503}}, true},
+		{"503 then 429 over the budget", []genesystest.Fault{{Op: op, Status: 503, Count: 1}, {Op: op, Status: 429, Count: 1, RetryAfter: 10 * time.Second}}, true},
+		{"token refused", []genesystest.Fault{{Op: genesystest.OpToken, Status: 401}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,7 +158,9 @@ func TestMaybeAppliedEndToEnd(t *testing.T) {
 			srv := newEmulator(t)
 			c := newClient(t, srv, func(cfg *Config) { cfg.RetryBudget = 200 * time.Millisecond })
 			conv := srv.ThreePartyConference()
-			srv.FailNext(genesystest.OpPatchParticipant, tt.n, tt.status)
+			for _, f := range tt.faults {
+				srv.InjectFault(f)
+			}
 			_, err := c.DisconnectParticipant(context.Background(), conv.ID, conv.Participants[0].ID)
 			if err == nil {
 				t.Fatal("no error")
@@ -163,5 +169,40 @@ func TestMaybeAppliedEndToEnd(t *testing.T) {
 				t.Errorf("MaybeApplied(%v) = %v, want %v", err, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestRequestEventWait checks that the observer sees the wait before the
+// next attempt: exactly Retry-After on a 429, 0 on the attempt that ends it.
+func TestRequestEventWait(t *testing.T) {
+	t.Parallel()
+	srv := newEmulator(t)
+	var (
+		mu     sync.Mutex
+		events []RequestEvent
+	)
+	c := newClient(t, srv, func(cfg *Config) {
+		cfg.Observer = func(e RequestEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !e.TokenRequest {
+				events = append(events, e)
+			}
+		}
+	})
+	conv := srv.ThreePartyConference()
+	srv.RateLimit(genesystest.OpGetConversation, 1, time.Second)
+	if _, err := c.GetConversation(context.Background(), conv.ID); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var got []string
+	for _, e := range events {
+		got = append(got, fmt.Sprintf("%d wait %s", e.Status, e.Wait))
+	}
+	want := []string{"429 wait 1s", "200 wait 0s"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("events %q, want %q", got, want)
 	}
 }
