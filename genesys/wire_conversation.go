@@ -50,30 +50,60 @@ type wireConversation struct {
 	Participants []wireParticipant `json:"participants"`
 }
 
-// wireParticipant is the generic Participant: its call state lives in calls[].
-type wireParticipant struct {
-	ID                string     `json:"id"`
-	Name              string     `json:"name"`
-	Purpose           string     `json:"purpose"`
-	UserID            string     `json:"userId"`
-	ExternalContactID string     `json:"externalContactId"`
-	QueueID           string     `json:"queueId"`
-	QueueName         string     `json:"queueName"`
-	Address           string     `json:"address"`
-	ANI               string     `json:"ani"`
-	DNIS              string     `json:"dnis"`
-	StartTime         wireTime   `json:"startTime"`
-	ConnectedTime     wireTime   `json:"connectedTime"`
-	EndTime           wireTime   `json:"endTime"`
-	Calls             []wireCall `json:"calls"`
-	// Not in the generic shape, but in the notification shape that
-	// Genesys's own tutorials copy onto the participant: read as a fallback
-	// when a participant has no calls[].
+// wireLeg is what both families' participants carry on the participant
+// itself.
+type wireLeg struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Purpose       string   `json:"purpose"`
+	Address       string   `json:"address"`
+	ANI           string   `json:"ani"`
+	DNIS          string   `json:"dnis"`
+	StartTime     wireTime `json:"startTime"`
+	ConnectedTime wireTime `json:"connectedTime"`
+	EndTime       wireTime `json:"endTime"`
+	// On a calls-family participant, its call state. Not in the generic
+	// shape, but in the notification shape that Genesys's own tutorials
+	// copy onto the participant: read there as a fallback when a
+	// participant has no calls[].
 	State          string `json:"state"`
 	Held           bool   `json:"held"`
 	Muted          bool   `json:"muted"`
 	Direction      string `json:"direction"`
 	DisconnectType string `json:"disconnectType"`
+}
+
+// participant is the model of the leg, its state aside: the families say
+// it in different places.
+func (l *wireLeg) participant() Participant {
+	return Participant{
+		ID:            l.ID,
+		Name:          l.Name,
+		Purpose:       strings.ToLower(l.Purpose),
+		Address:       l.Address,
+		ANI:           l.ANI,
+		DNIS:          l.DNIS,
+		StartTime:     l.StartTime.Time,
+		ConnectedTime: l.ConnectedTime.Time,
+		EndTime:       l.EndTime.Time,
+		State:         StateNone,
+	}
+}
+
+// legState copies the state the leg carries itself into p.
+func (l *wireLeg) legState(p *Participant) {
+	p.State = normState(l.State)
+	p.Held, p.Muted, p.Direction, p.DisconnectType = l.Held, l.Muted, l.Direction, l.DisconnectType
+}
+
+// wireParticipant is the generic Participant: its call state lives in calls[].
+type wireParticipant struct {
+	wireLeg
+	UserID            string     `json:"userId"`
+	ExternalContactID string     `json:"externalContactId"`
+	QueueID           string     `json:"queueId"`
+	QueueName         string     `json:"queueName"`
+	Calls             []wireCall `json:"calls"`
 }
 
 type wireCall struct {
@@ -99,20 +129,7 @@ type wireCallConversation struct {
 // wireCallParticipant is CallMediaParticipant: state on the participant,
 // related entities as DomainEntityRef.
 type wireCallParticipant struct {
-	ID              string   `json:"id"`
-	Name            string   `json:"name"`
-	Purpose         string   `json:"purpose"`
-	Address         string   `json:"address"`
-	ANI             string   `json:"ani"`
-	DNIS            string   `json:"dnis"`
-	State           string   `json:"state"`
-	Direction       string   `json:"direction"`
-	Held            bool     `json:"held"`
-	Muted           bool     `json:"muted"`
-	DisconnectType  string   `json:"disconnectType"`
-	StartTime       wireTime `json:"startTime"`
-	ConnectedTime   wireTime `json:"connectedTime"`
-	EndTime         wireTime `json:"endTime"`
+	wireLeg
 	User            *wireRef `json:"user"`
 	Queue           *wireRef `json:"queue"`
 	ExternalContact *wireRef `json:"externalContact"`
@@ -160,22 +177,9 @@ func (w *wireConversation) model() *Conversation {
 		Participants: make([]Participant, 0, len(w.Participants)),
 	}
 	for _, wp := range w.Participants {
-		p := Participant{
-			ID:                wp.ID,
-			Name:              wp.Name,
-			Purpose:           strings.ToLower(wp.Purpose),
-			UserID:            wp.UserID,
-			ExternalContactID: wp.ExternalContactID,
-			QueueID:           wp.QueueID,
-			QueueName:         wp.QueueName,
-			Address:           wp.Address,
-			ANI:               wp.ANI,
-			DNIS:              wp.DNIS,
-			StartTime:         wp.StartTime.Time,
-			ConnectedTime:     wp.ConnectedTime.Time,
-			EndTime:           wp.EndTime.Time,
-			State:             StateNone,
-		}
+		p := wp.participant()
+		p.UserID, p.ExternalContactID = wp.UserID, wp.ExternalContactID
+		p.QueueID, p.QueueName = wp.QueueID, wp.QueueName
 		if call := pickCall(wp.Calls); call != nil {
 			c.MediaType = "voice"
 			p.State = normState(call.State)
@@ -190,8 +194,7 @@ func (w *wireConversation) model() *Conversation {
 				p.EndTime = call.DisconnectedTime.Time
 			}
 		} else if wp.State != "" {
-			p.State = normState(wp.State)
-			p.Held, p.Muted, p.Direction, p.DisconnectType = wp.Held, wp.Muted, wp.Direction, wp.DisconnectType
+			wp.legState(&p)
 		} else if !p.EndTime.IsZero() {
 			// No call (another media type): all we know is that it ended.
 			p.State = StateDisconnected
@@ -238,22 +241,8 @@ func (w *wireCallConversation) model() *Conversation {
 		Participants: make([]Participant, 0, len(w.Participants)),
 	}
 	for _, wp := range w.Participants {
-		p := Participant{
-			ID:             wp.ID,
-			Name:           wp.Name,
-			Purpose:        strings.ToLower(wp.Purpose),
-			Address:        wp.Address,
-			ANI:            wp.ANI,
-			DNIS:           wp.DNIS,
-			Direction:      wp.Direction,
-			State:          normState(wp.State),
-			Held:           wp.Held,
-			Muted:          wp.Muted,
-			StartTime:      wp.StartTime.Time,
-			ConnectedTime:  wp.ConnectedTime.Time,
-			EndTime:        wp.EndTime.Time,
-			DisconnectType: wp.DisconnectType,
-		}
+		p := wp.participant()
+		wp.legState(&p)
 		if wp.User != nil {
 			p.UserID = wp.User.ID
 		}
