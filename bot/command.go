@@ -248,7 +248,8 @@ func looksLikeBrokenUUID(s string) bool {
 }
 
 // unwrapWho removes Slack markup around the participant selector:
-// <mailto:a@b.c|a@b.c> → a@b.c, <tel:+1…|…> → +1…
+// <mailto:a@b.c|a@b.c> → a@b.c, <tel:+1…|…> → +1…, any other link → its
+// target. Mentions (<@U…>, <#C…>, <!here>) are left as typed.
 func unwrapWho(s string) string {
 	if !strings.HasPrefix(s, "<") || !strings.HasSuffix(s, ">") {
 		return s
@@ -259,7 +260,10 @@ func unwrapWho(s string) string {
 			return v
 		}
 	}
-	return s
+	if link = strings.TrimSpace(link); link == "" || strings.ContainsAny(link[:1], "@#!") {
+		return s
+	}
+	return link
 }
 
 // quote shows user text back safely: truncated, and in code style so Slack

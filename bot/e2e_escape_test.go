@@ -55,7 +55,10 @@ func TestE2EUntrustedTextNeverMarkup(t *testing.T) {
 	t.Parallel()
 	clock := time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC)
 	h := newHarness(t, harnessOptions{auditChannel: "C0AUDIT001", configure: func(hd *bot.Handler, api *slack.Client, gc *genesys.Client) {
-		hd.Finder = gc
+		hd.Finder = struct {
+			*genesys.Client
+			genesys.PhoneReader
+		}{gc, genesys.PhoneReader{}}
 		hd.SlackUsers = bot.SlackUserDirectory{API: api}
 		hd.Now = func() time.Time { return clock }
 	}})

@@ -27,7 +27,10 @@ const (
 func newFindHarness(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
 	opts.configure = func(h *bot.Handler, api *slack.Client, gc *genesys.Client) {
-		h.Finder = gc
+		h.Finder = struct {
+			*genesys.Client
+			genesys.PhoneReader
+		}{gc, genesys.PhoneReader{}}
 		h.SlackUsers = bot.SlackUserDirectory{API: api}
 	}
 	h := newHarness(t, opts)

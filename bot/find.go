@@ -31,8 +31,6 @@ type Finder interface {
 	NormalizePhone(raw string) (string, error)
 }
 
-var _ Finder = (*genesys.Client)(nil)
-
 // SlackUsers looks up a Slack user (users.info), to turn a mention into an
 // e-mail address.
 type SlackUsers interface {

@@ -137,10 +137,10 @@ func dimension(dim, value string) queryPredicate {
 func analyticsTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // findInterval covers yesterday and today (UTC) up to a minute from now.
-// Genesys now returns "only conversations that started on a day touched by
-// the interval" (NOTES §d): starting at yesterday's midnight finds calls
-// that started before midnight and are still going; the minute of slack
-// absorbs clock skew between us and Genesys.
+// Genesys returns "only conversations that started on a day touched by the
+// interval": starting at yesterday's midnight finds calls that started
+// before midnight and are still going; the extra minute absorbs clock skew
+// between us and Genesys.
 func findInterval(now time.Time) (start, end time.Time) {
 	now = now.UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)

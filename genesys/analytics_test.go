@@ -58,7 +58,7 @@ func lastBody(t *testing.T, srv *genesystest.Server, op string) map[string]any {
 
 func TestFindConversationsQueryBody(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	const user = "3f0c8a52-8a0e-4c1b-9d6e-2f1a7b9c0d11"
 	const queue = "6b1d2f30-1111-4c1b-9d6e-2f1a7b9c0d22"
@@ -136,7 +136,7 @@ func TestFindConversationsQueryBody(t *testing.T) {
 
 func TestFindConversationsInput(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	const id = "3f0c8a52-8a0e-4c1b-9d6e-2f1a7b9c0d11"
 	for _, f := range []ConversationFilter{
@@ -174,7 +174,7 @@ type findFixture struct {
 
 func newFindFixture(t *testing.T, opts ...genesystest.Option) findFixture {
 	t.Helper()
-	srv := genesystest.NewTB(t, opts...)
+	srv := newEmulator(t, opts...)
 	f := findFixture{srv: srv}
 	f.agent = srv.AddUser(genesystest.User{Name: "Ann Agent", Email: "ann@example.com"})
 	f.other = srv.AddUser(genesystest.User{Name: "Bob Agent", Email: "bob@example.com"})
@@ -258,7 +258,7 @@ func TestFindConversationsAgainstEmulator(t *testing.T) {
 
 func TestFindConversationsPaging(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	agent := srv.AddUser(genesystest.User{Name: "Busy", Email: "busy@example.com"})
 	var want []string
@@ -385,7 +385,7 @@ func TestFindConversationsDefensive(t *testing.T) {
 
 func TestFindConversationsErrors(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	f := ConversationFilter{Phone: "+13175550123"}

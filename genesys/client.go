@@ -76,10 +76,6 @@ type Config struct {
 	// included. It must be safe for concurrent use and return quickly.
 	Observer  func(RequestEvent)
 	UserAgent string
-	// DefaultCountry is the ISO 3166-1 country (e.g. "US", "GB") assumed for
-	// phone numbers typed without a country code (NormalizePhone); "" means
-	// DefaultCountry.
-	DefaultCountry string
 }
 
 // RequestEvent describes one HTTP attempt, for metrics.
@@ -90,6 +86,11 @@ type RequestEvent struct {
 	Duration     time.Duration
 	Attempt      int // 1 for the first attempt of an operation
 	TokenRequest bool
+	// Wait is how long the client waits before its next attempt after this
+	// one: Retry-After or the backoff. It is 0 when it will not retry, when
+	// it retries at once (a 401 answered with a fresh token), and on token
+	// requests (the token endpoint's retries are counted on the API call).
+	Wait time.Duration
 }
 
 // Stats counts HTTP attempts since the Client was made.
@@ -112,8 +113,6 @@ type Client struct {
 	log       *slog.Logger
 	observer  func(RequestEvent)
 	userAgent string
-
-	defaultCountry string
 
 	retryBudget     time.Duration
 	confirmTimeout  time.Duration
@@ -143,25 +142,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	country, err := ParseCountry(cfg.DefaultCountry)
+	fam, err := parseFamily(cfg.Endpoints)
 	if err != nil {
 		return nil, err
 	}
-	fam := EndpointFamily(strings.ToLower(strings.TrimSpace(string(cfg.Endpoints))))
-	switch fam {
-	case "":
-		fam = FamilyAuto
-	case FamilyAuto, FamilyGeneric, FamilyCalls:
-	default:
-		return nil, &InputError{Field: "genesys.endpoints", Value: string(fam), Message: fmt.Sprintf("genesys.endpoints %q is not valid; use auto, generic or calls", shorten(string(fam), 32))}
-	}
-	for _, d := range []struct {
-		key string
-		v   time.Duration
-	}{{"genesys.retry_budget", cfg.RetryBudget}, {"genesys.confirm_timeout", cfg.ConfirmTimeout}, {"genesys.confirm_interval", cfg.ConfirmInterval}} {
-		if d.v < 0 {
-			return nil, &InputError{Field: d.key, Message: fmt.Sprintf("%s must not be negative (got %s)", d.key, d.v)}
-		}
+	if err := checkDurations(cfg); err != nil {
+		return nil, err
 	}
 
 	c := &Client{
@@ -175,7 +161,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		confirmTimeout:  orDefault(cfg.ConfirmTimeout, DefaultConfirmTimeout),
 		confirmInterval: orDefault(cfg.ConfirmInterval, DefaultConfirmInterval),
 		backoffBase:     defaultBackoff,
-		defaultCountry:  country,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -209,6 +194,31 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.tokens = newTokenCache(context.WithValue(ctx, oauth2.HTTPClient, &tokenHTTP), cc)
 	return c, nil
+}
+
+// parseFamily reads Config.Endpoints; "" means FamilyAuto.
+func parseFamily(f EndpointFamily) (EndpointFamily, error) {
+	fam := EndpointFamily(strings.ToLower(strings.TrimSpace(string(f))))
+	switch fam {
+	case "":
+		return FamilyAuto, nil
+	case FamilyAuto, FamilyGeneric, FamilyCalls:
+		return fam, nil
+	}
+	return "", &InputError{Field: "genesys.endpoints", Value: string(fam), Message: fmt.Sprintf("genesys.endpoints %q is not valid; use auto, generic or calls", shorten(string(fam), 32))}
+}
+
+// checkDurations refuses negative timings (zero means the default).
+func checkDurations(cfg Config) error {
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"genesys.retry_budget", cfg.RetryBudget}, {"genesys.confirm_timeout", cfg.ConfirmTimeout}, {"genesys.confirm_interval", cfg.ConfirmInterval}} {
+		if d.v < 0 {
+			return &InputError{Field: d.key, Message: fmt.Sprintf("%s must not be negative (got %s)", d.key, d.v)}
+		}
+	}
+	return nil
 }
 
 func orDefault(v, d time.Duration) time.Duration {
@@ -278,7 +288,7 @@ func checkBaseURL(key, raw string) (string, error) {
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }
 
-// deriveLoginURL applies the SDKs' rule (NOTES §3): the login host is the
+// deriveLoginURL applies the SDKs' rule: the login host is the
 // API host with "api." replaced by "login.". Other hosts (a proxy, the
 // emulator) serve both.
 func deriveLoginURL(apiURL string) string {

@@ -180,7 +180,7 @@ func TestValidateID(t *testing.T) {
 
 func TestMalformedIDsSendNothing(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	good := "3f0c8a52-8a0e-4c1b-9d6e-2f1a7b9c0d11"
@@ -217,7 +217,7 @@ func TestMalformedIDsSendNothing(t *testing.T) {
 
 func TestTokenReusedAcrossCalls(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	conv := srv.ThreePartyConference()
 	const workers, each = 8, 125
@@ -256,7 +256,7 @@ func TestTokenReusedAcrossCalls(t *testing.T) {
 
 func TestShortLivedTokenIsReused(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t, genesystest.WithTokenLifetime(30*time.Second))
+	srv := newEmulator(t, genesystest.WithTokenLifetime(30*time.Second))
 	c := newClient(t, srv, nil)
 	conv := srv.ThreePartyConference()
 	for range 5 {
@@ -271,7 +271,7 @@ func TestShortLivedTokenIsReused(t *testing.T) {
 
 func TestRecoversFrom401(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	conv := srv.ThreePartyConference()
 	ctx := context.Background()
@@ -311,7 +311,7 @@ func TestRecoversFrom401(t *testing.T) {
 
 func TestBadCredentials(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	const secret = "wrong-secret-DO-NOT-LEAK-1234"
 	var logs bytes.Buffer
 	c := newClient(t, srv, func(cfg *Config) {
@@ -348,7 +348,7 @@ func TestBadCredentials(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	conv := srv.ThreePartyConference()
 
 	t.Run("retry-after within budget", func(t *testing.T) {
@@ -407,7 +407,7 @@ func TestServerErrorsRetried(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			t.Parallel()
-			srv := genesystest.NewTB(t)
+			srv := newEmulator(t)
 			c := newClient(t, srv, nil)
 			conv := srv.ThreePartyConference()
 			srv.FailNext(genesystest.OpGetConversation, tc.failures, tc.status)
@@ -428,7 +428,7 @@ func TestServerErrorsRetried(t *testing.T) {
 
 func TestPersistentOutageIsBounded(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, func(cfg *Config) { cfg.RetryBudget = 300 * time.Millisecond })
 	c.backoffBase = 20 * time.Millisecond
 	conv := srv.ThreePartyConference()
@@ -558,7 +558,7 @@ func TestGarbageResponses(t *testing.T) {
 
 func TestObserverAndLogs(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	var (
 		mu     sync.Mutex
 		events []RequestEvent
@@ -568,7 +568,10 @@ func TestObserverAndLogs(t *testing.T) {
 		cfg.Observer = func(e RequestEvent) {
 			mu.Lock()
 			defer mu.Unlock()
-			e.Duration = 0
+			if (e.Status == 503) != (e.Wait > 0) {
+				t.Errorf("event %+v: Wait should be set exactly on the retried 503", e)
+			}
+			e.Duration, e.Wait = 0, 0
 			events = append(events, e)
 		}
 		// Requests run on the calling goroutine, so the buffer needs no lock.
@@ -608,4 +611,12 @@ func TestObserverAndLogs(t *testing.T) {
 			t.Errorf("user agent %q on %s", r.UserAgent, r.Op)
 		}
 	}
+}
+
+// newEmulator is genesystest.New, closed when the test ends.
+func newEmulator(tb testing.TB, opts ...genesystest.Option) *genesystest.Server {
+	tb.Helper()
+	s := genesystest.New(opts...)
+	tb.Cleanup(s.Close)
+	return s
 }

@@ -16,7 +16,7 @@ import (
 
 func TestGetConversationBothFamilies(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	conv := srv.ThreePartyConference()
 	jane := conv.Participants[2].UserID
 
@@ -59,7 +59,7 @@ func TestGetConversationBothFamilies(t *testing.T) {
 
 func TestGetConversationErrors(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 
@@ -86,7 +86,7 @@ func TestGetConversationErrors(t *testing.T) {
 
 func TestDisconnect(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(10*time.Millisecond))
+	srv := newEmulator(t, genesystest.WithDisconnectDelay(10*time.Millisecond))
 	ctx := context.Background()
 	for _, fam := range []EndpointFamily{FamilyAuto, FamilyGeneric, FamilyCalls} {
 		t.Run(string(fam), func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestDisconnect(t *testing.T) {
 
 func TestDisconnectErrors(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(0))
+	srv := newEmulator(t, genesystest.WithDisconnectDelay(0))
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	conv := srv.ThreePartyConference()
@@ -167,7 +167,7 @@ func TestNotAUserFallback(t *testing.T) {
 
 	t.Run("auto: generic refused, calls works and is remembered", func(t *testing.T) {
 		t.Parallel()
-		srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(0))
+		srv := newEmulator(t, genesystest.WithDisconnectDelay(0))
 		srv.RefuseClientCredentials(genesystest.OpPatchParticipant)
 		c := newClient(t, srv, nil)
 		conv := srv.ThreePartyConference()
@@ -195,7 +195,7 @@ func TestNotAUserFallback(t *testing.T) {
 	})
 	t.Run("auto: calls refused after learning goes back to generic", func(t *testing.T) {
 		t.Parallel()
-		srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(0))
+		srv := newEmulator(t, genesystest.WithDisconnectDelay(0))
 		c := newClient(t, srv, nil)
 		c.preferCalls.Store(true)
 		srv.RefuseClientCredentials() // the calls PATCH, as documented
@@ -211,7 +211,7 @@ func TestNotAUserFallback(t *testing.T) {
 	for _, fam := range []EndpointFamily{FamilyGeneric, FamilyCalls} {
 		t.Run("forced "+string(fam)+": no fallback", func(t *testing.T) {
 			t.Parallel()
-			srv := genesystest.NewTB(t)
+			srv := newEmulator(t)
 			srv.RefuseClientCredentials(genesystest.OpPatchParticipant, genesystest.OpPatchCallParticipant)
 			c := newClient(t, srv, func(cfg *Config) { cfg.Endpoints = fam })
 			conv := srv.ThreePartyConference()
@@ -227,7 +227,7 @@ func TestNotAUserFallback(t *testing.T) {
 	}
 	t.Run("auto: both refused", func(t *testing.T) {
 		t.Parallel()
-		srv := genesystest.NewTB(t)
+		srv := newEmulator(t)
 		srv.RefuseClientCredentials(genesystest.OpPatchParticipant, genesystest.OpPatchCallParticipant)
 		c := newClient(t, srv, nil)
 		conv := srv.ThreePartyConference()
@@ -240,7 +240,7 @@ func TestNotAUserFallback(t *testing.T) {
 	})
 	t.Run("auto: GET falls back too", func(t *testing.T) {
 		t.Parallel()
-		srv := genesystest.NewTB(t)
+		srv := newEmulator(t)
 		srv.RefuseClientCredentials(genesystest.OpGetConversation)
 		c := newClient(t, srv, nil)
 		conv := srv.ThreePartyConference()
@@ -257,7 +257,7 @@ func TestConfirmDisconnect(t *testing.T) {
 
 	t.Run("not confirmed in time", func(t *testing.T) {
 		t.Parallel()
-		srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(time.Hour))
+		srv := newEmulator(t, genesystest.WithDisconnectDelay(time.Hour))
 		c := newClient(t, srv, func(cfg *Config) { cfg.ConfirmTimeout = 60 * time.Millisecond })
 		conv := srv.ThreePartyConference()
 		ext := conv.Participants[3].ID
@@ -274,7 +274,7 @@ func TestConfirmDisconnect(t *testing.T) {
 	})
 	t.Run("conversation gone counts as confirmed", func(t *testing.T) {
 		t.Parallel()
-		srv := genesystest.NewTB(t)
+		srv := newEmulator(t)
 		c := newClient(t, srv, nil)
 		conv := srv.ThreePartyConference()
 		srv.DeleteConversation(conv.ID)
@@ -285,7 +285,7 @@ func TestConfirmDisconnect(t *testing.T) {
 	})
 	t.Run("whole call ended", func(t *testing.T) {
 		t.Parallel()
-		srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(0))
+		srv := newEmulator(t, genesystest.WithDisconnectDelay(0))
 		c := newClient(t, srv, nil)
 		conv := srv.ThreePartyConference()
 		for _, p := range []int{3, 0} {
@@ -300,7 +300,7 @@ func TestConfirmDisconnect(t *testing.T) {
 	})
 	t.Run("unknown participant", func(t *testing.T) {
 		t.Parallel()
-		srv := genesystest.NewTB(t)
+		srv := newEmulator(t)
 		c := newClient(t, srv, nil)
 		conv := srv.ThreePartyConference()
 		_, err := c.ConfirmDisconnect(ctx, conv.ID, "3f0c8a52-8a0e-4c1b-9d6e-2f1a7b9c0d11")
@@ -311,7 +311,7 @@ func TestConfirmDisconnect(t *testing.T) {
 	})
 	t.Run("caller cancels", func(t *testing.T) {
 		t.Parallel()
-		srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(time.Hour))
+		srv := newEmulator(t, genesystest.WithDisconnectDelay(time.Hour))
 		c := newClient(t, srv, func(cfg *Config) { cfg.ConfirmTimeout = time.Minute })
 		conv := srv.ThreePartyConference()
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
@@ -325,7 +325,7 @@ func TestConfirmDisconnect(t *testing.T) {
 
 func TestUsers(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	ann := srv.AddUser(genesystest.User{Name: "Ann Lee", Email: "ann.lee@example.com"})

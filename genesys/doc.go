@@ -10,6 +10,12 @@
 // any request. ErrorKind classifies any of them and UserMessage turns them
 // into a short text that is safe to show in a chat channel.
 //
+// The client knows no Slack: callers pass it plain text, chat markup
+// already removed. How a typed phone number is read (its default country)
+// is the caller's choice (PhoneReader), not a property of the client.
+// MaybeApplied tells whether a failed request may nevertheless have taken
+// effect, so that callers re-read before saying what happened.
+//
 // Retries are explicit and bounded by Config.RetryBudget: 429 honours
 // Retry-After, 5xx (except 501) and transport errors back off exponentially,
 // 409 is retried at most twice, and the context always wins.

@@ -130,6 +130,56 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// uncertainError is an operation that ended without a final answer of its
+// own (the token fetch failed, the context ended) after an earlier attempt
+// that may have been carried out. It reads like the error it wraps.
+type uncertainError struct{ err error }
+
+func (e *uncertainError) Error() string { return e.err.Error() }
+func (e *uncertainError) Unwrap() error { return e.err }
+
+// markUncertain wraps err as an uncertainError when uncertain is set.
+func markUncertain(err error, uncertain bool) error {
+	if !uncertain || err == nil {
+		return err
+	}
+	return &uncertainError{err: err}
+}
+
+// MaybeApplied reports whether a failed request may nevertheless have taken
+// effect in Genesys, so that its outcome must be read back before anyone is
+// told it failed. It is true when an attempt was sent and no definite
+// answer came back: a 5xx (except 501 Not Implemented), a timeout, a
+// transport error or lost answer, or a 2xx whose body could not be read;
+// and when an earlier attempt of the same
+// operation was like that although the last answer was definite (a 429, a
+// 409, a token failure: APIError.AfterUncertainAttempt). It is false when
+// nothing reached the endpoint (bad input, token failures, the context
+// ending before any attempt) and for a 4xx to the first and only attempt.
+func MaybeApplied(err error) bool {
+	if err == nil {
+		return false
+	}
+	if _, ok := errors.AsType[*uncertainError](err); ok {
+		return true
+	}
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
+		if apiErr.Operation == opToken {
+			return false
+		}
+		return apiErr.AfterUncertainAttempt || uncertainAnswer(apiErr.Status) ||
+			apiErr.Status == http.StatusRequestTimeout
+	}
+	if tErr, ok := errors.AsType[*TransportError](err); ok {
+		return tErr.Operation != opToken
+	}
+	if dErr, ok := errors.AsType[*DecodeError](err); ok {
+		// A 2xx whose body we could not read: it was carried out.
+		return dErr.Operation != opToken
+	}
+	return false
+}
+
 // Kind classifies an error for callers that react differently to each.
 type Kind int
 
@@ -264,34 +314,54 @@ func UserMessage(err error) string {
 	if err == nil {
 		return ""
 	}
+	if msg, ok := localMessage(err); ok {
+		return msg
+	}
+	apiErr, _ := errors.AsType[*APIError](err)
+	if msg := kindMessage(ErrorKind(err), apiErr, err); msg != "" {
+		return msg
+	}
+	if errors.Is(err, context.Canceled) {
+		return "The request was cancelled before Genesys answered."
+	}
+	return "Something went wrong talking to Genesys; details are in the bot's log."
+}
+
+// localMessage is the message for errors that say what went wrong without
+// an API answer to interpret: bad input, nothing found, an unreadable answer.
+func localMessage(err error) (string, bool) {
 	var inErr *InputError
 	if errors.As(err, &inErr) {
-		return inErr.Message
+		return inErr.Message, true
 	}
 	if errors.Is(err, ErrUserNotFound) {
-		return "No Genesys user has that e-mail address; check the spelling."
+		return "No Genesys user has that e-mail address; check the spelling.", true
 	}
 	if errors.Is(err, ErrParticipantNotFound) {
-		return "That participant is not part of the conversation; list the participants again."
+		return "That participant is not part of the conversation; list the participants again.", true
 	}
 	if errors.Is(err, ErrQueueNotFound) {
-		return "No Genesys queue has that name; check the spelling, or give the queue id."
+		return "No Genesys queue has that name; check the spelling, or give the queue id.", true
 	}
 	var ambErr *AmbiguousQueueError
 	if errors.As(err, &ambErr) {
-		return "Several Genesys queues match that name; give the exact name or the queue id."
+		return "Several Genesys queues match that name; give the exact name or the queue id.", true
 	}
-	var apiErr *APIError
-	hasAPI := errors.As(err, &apiErr)
 	var decErr *DecodeError
 	if errors.As(err, &decErr) {
 		if decErr.Operation == opToken {
-			return "The Genesys login server sent an answer the bot could not read; check genesys.region (or genesys.login_url)."
+			return "The Genesys login server sent an answer the bot could not read; check genesys.region (or genesys.login_url).", true
 		}
-		return "Genesys sent an answer the bot could not read; check genesys.region (or that genesys.api_url points at the Genesys API)."
+		return "Genesys sent an answer the bot could not read; check genesys.region (or that genesys.api_url points at the Genesys API).", true
 	}
+	return "", false
+}
 
-	switch ErrorKind(err) {
+// kindMessage is the message for an error of kind k; apiErr is the API
+// answer err carries, or nil. It returns "" for kinds it has no words for.
+func kindMessage(k Kind, apiErr *APIError, err error) string {
+	hasAPI := apiErr != nil
+	switch k {
 	case KindAuth:
 		if hasAPI && apiErr.Operation != opToken {
 			return "Genesys rejected the bot's access token even after renewing it; check genesys.client_id, genesys.client_secret and genesys.region."
@@ -341,8 +411,5 @@ func UserMessage(err error) string {
 		}
 		return "Genesys rejected the request; details are in the bot's log."
 	}
-	if errors.Is(err, context.Canceled) {
-		return "The request was cancelled before Genesys answered."
-	}
-	return "Something went wrong talking to Genesys; details are in the bot's log."
+	return ""
 }

@@ -1,6 +1,7 @@
 package genesys
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -78,4 +79,21 @@ func FuzzDecodeConversation(f *testing.F) {
 		}
 		_ = conv.Ended()
 	})
+}
+
+// decodeConversation runs a 200 answer with body data through the path
+// getConversation takes once the answer is in: decodeSuccess, then
+// conversationFrom.
+func decodeConversation(fam EndpointFamily, data []byte) (*Conversation, error) {
+	op := opGetConversation
+	if fam == FamilyCalls {
+		op = opGetCall
+	}
+	ok := &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}}
+	w := newWireConversation(fam)
+	resp, err := decodeSuccess(apiRequest{op: op, method: http.MethodGet}, ok, data, w)
+	if err != nil {
+		return nil, err
+	}
+	return conversationFrom(op, resp, w)
 }

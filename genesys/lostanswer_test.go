@@ -15,7 +15,7 @@ import (
 func TestDisconnectRetryAfterLostAnswerIsAccepted(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{502, 503, 504} {
-		srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(0))
+		srv := newEmulator(t, genesystest.WithDisconnectDelay(0))
 		conv := srv.ThreePartyConference()
 		agent := conv.Participants[2]
 		srv.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Status: status, Count: 1, AfterApply: true})
@@ -33,7 +33,7 @@ func TestDisconnectRetryAfterLostAnswerIsAccepted(t *testing.T) {
 	}
 	// Without an uncertain attempt before it, the same answer still means
 	// someone else got there first.
-	srv := genesystest.NewTB(t, genesystest.WithDisconnectDelay(0))
+	srv := newEmulator(t, genesystest.WithDisconnectDelay(0))
 	conv := srv.ThreePartyConference()
 	c := newClient(t, srv, nil)
 	if _, err := c.DisconnectParticipant(context.Background(), conv.ID, conv.Participants[2].ID); err != nil {

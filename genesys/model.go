@@ -96,7 +96,8 @@ type Participant struct {
 // Active reports whether the participant is a live, human-facing leg that a
 // supervisor may disconnect: connected, alerting, dialing or contacting, and
 // not a system leg (acd, ivr) or a voicemail leg. Disconnecting a stale or
-// system leg does nothing useful (see NOTES §7.4).
+// system leg does nothing useful: Genesys accepts the request and the call
+// stays up (genesys-cloud-webrtc-sdk issue #40).
 func (p Participant) Active() bool {
 	switch p.State {
 	case StateConnected, StateAlerting, StateDialing, StateContacting:

@@ -9,26 +9,39 @@ import (
 )
 
 // DefaultCountry is the country assumed for phone numbers typed without a
-// country code when Config.DefaultCountry is empty.
+// country code when none is given.
 const DefaultCountry = "US"
 
 // e164RE is the shape of an E.164 number: "+", a non-zero digit, at most 15
 // digits in all.
 var e164RE = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
 
-// ParseCountry checks a default-country setting: an ISO 3166-1 alpha-2 code
-// that libphonenumber has numbering data for ("US", "de", "GB"). It returns
-// the upper-cased code.
+// ParseCountry checks a default country: an ISO 3166-1 alpha-2 code that
+// libphonenumber has numbering data for ("US", "de", "GB"); "" means
+// DefaultCountry. It returns the upper-cased code. Its *InputError (Field
+// "default country") names the value but not where it came from: the
+// caller adds that (a config key, a flag).
 func ParseCountry(s string) (string, error) {
 	c := strings.ToUpper(strings.TrimSpace(s))
 	if c == "" {
 		return DefaultCountry, nil
 	}
 	if !phonenumbers.GetSupportedRegions()[c] {
-		return "", &InputError{Field: "find.default_country", Value: shorten(s, 16),
-			Message: fmt.Sprintf("find.default_country %q is not a country code with phone numbering data (use a two-letter code like US, GB, DE)", shorten(s, 16))}
+		return "", &InputError{Field: "default country", Value: shorten(s, 16),
+			Message: fmt.Sprintf("%q is not a country code with phone numbering data (use a two-letter code like US, GB, DE)", shorten(s, 16))}
 	}
 	return c, nil
+}
+
+// PhoneReader reads phone numbers the way a person types them, as numbers
+// of Country ("" = DefaultCountry) when they have no country code.
+type PhoneReader struct {
+	Country string
+}
+
+// NormalizePhone is NormalizePhone with the reader's country.
+func (r PhoneReader) NormalizePhone(raw string) (string, error) {
+	return NormalizePhone(raw, r.Country)
 }
 
 // NormalizePhone turns a phone number in any common notation ("(317)
@@ -91,12 +104,6 @@ func NormalizePhone(raw, defaultCountry string) (string, error) {
 		return "", bad("it does not form an E.164 number")
 	}
 	return e164, nil
-}
-
-// NormalizePhone is NormalizePhone with the client's default country
-// (Config.DefaultCountry).
-func (c *Client) NormalizePhone(raw string) (string, error) {
-	return NormalizePhone(raw, c.defaultCountry)
 }
 
 // validateE164 is the check before a number goes into a query.

@@ -1,10 +1,9 @@
 package genesys
 
 import (
+	"errors"
 	"strings"
 	"testing"
-
-	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
 )
 
 func TestNormalizePhone(t *testing.T) {
@@ -44,8 +43,8 @@ func TestNormalizePhone(t *testing.T) {
 		{"<tel:+13175550123|+1 317 555 0123>", "US", "", "only digits"},
 		{"+999 1234 5678", "US", "", "country code"},
 		{strings.Repeat("1", 70), "US", "", "too long"},
-		{"+13175550123", "XX", "", "find.default_country"},
-		{"+13175550123", "USA", "", "find.default_country"},
+		{"+13175550123", "XX", "", `"XX" is not a country code`},
+		{"+13175550123", "USA", "", `"USA" is not a country code`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in+"/"+tc.country, func(t *testing.T) {
@@ -88,19 +87,21 @@ func TestParseCountry(t *testing.T) {
 	}
 }
 
-func TestClientDefaultCountry(t *testing.T) {
+func TestPhoneReader(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
-	gb := newClient(t, srv, func(c *Config) { c.DefaultCountry = "gb" })
+	gb := PhoneReader{Country: "gb"}
 	if got, err := gb.NormalizePhone("020 7946 0958"); err != nil || got != "+442079460958" {
-		t.Fatalf("GB client: %q, %v", got, err)
+		t.Fatalf("GB reader: %q, %v", got, err)
 	}
-	us := newClient(t, srv, nil)
+	var us PhoneReader
 	if got, err := us.NormalizePhone("(317) 555-0123"); err != nil || got != "+13175550123" {
-		t.Fatalf("default client: %q, %v", got, err)
+		t.Fatalf("default reader: %q, %v", got, err)
 	}
-	_, err := New(t.Context(), Config{APIURL: srv.URL, ClientID: "a", ClientSecret: "b", DefaultCountry: "Narnia"})
+	_, err := PhoneReader{Country: "Narnia"}.NormalizePhone("(317) 555-0123")
 	mustKind(t, err, KindInput)
+	if inErr, ok := errors.AsType[*InputError](err); !ok || inErr.Field != "default country" || inErr.Value != "Narnia" || strings.Contains(inErr.Message, "find.") {
+		t.Fatalf("Narnia: %#v; want an InputError naming the value but no config key", err)
+	}
 }
 
 func FuzzNormalizePhone(f *testing.F) {

@@ -17,7 +17,7 @@ import (
 
 func TestResolveQueue(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	support := srv.AddQueue(genesystest.Queue{Name: "Support"})
@@ -122,7 +122,7 @@ func TestFindQueuesRequest(t *testing.T) {
 
 func TestFindQueuesErrors(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	for _, bad := range []string{"", "  ", "*", "**", strings.Repeat("q", 300), "a\x00b"} {

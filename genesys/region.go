@@ -8,8 +8,8 @@ import (
 )
 
 // regionDomains maps the 17 Genesys Cloud regions to their domain; the API
-// host is api.<domain> and the login host login.<domain> (NOTES §3, from the
-// official SDKs' region tables).
+// host is api.<domain> and the login host login.<domain> (from the official
+// SDKs' region tables).
 var regionDomains = map[string]string{
 	"us-east-1":      "mypurecloud.com",
 	"us-east-2":      "use2.us-gov-pure.cloud",

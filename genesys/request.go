@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"mime"
 	"net/http"
@@ -34,150 +35,140 @@ type apiResponse struct {
 
 // do sends req with retries and decodes a 2xx JSON body into out (if non-nil).
 //
-// The retry loop is hand-written rather than go-retryablehttp (which the
-// Genesys SDK uses) because the rules here are per-status and per-operation
-// and must share one time budget with the token refresh: 401 is retried once
-// with a fresh token, 429 waits exactly Retry-After or fails fast when that
-// exceeds the budget, 409 is retried at most twice, and 5xx/transport errors
-// back off with jitter. Expressing that through retryablehttp's CheckRetry and
-// Backoff hooks would be longer than this loop and harder to read.
+// Each round is token → send → decide → wait: decide (retry.go) holds the
+// rules, this loop only carries them out. The loop is hand-written rather
+// than go-retryablehttp (which the Genesys SDK uses) because the rules are
+// per-status and per-operation and must share one time budget with the token
+// refresh; retryablehttp's CheckRetry and Backoff hooks would say it less
+// plainly.
 func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, error) {
-	start := time.Now()
-	deadline := start.Add(c.retryBudget)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
+	deadline := c.deadline(ctx)
 	var (
-		attempt   int
-		waits     int // retry waits so far, for exponential backoff
-		conflicts int
-		refreshed bool
+		state   retryState
+		attempt int
 		// uncertain: an earlier attempt may have been carried out although
 		// we saw no success (transport error or 5xx).
 		uncertain bool
 	)
-	// retryAfter sleeps for wait if that still fits the budget; it reports
-	// false when the caller should return lastErr instead.
-	retryAfter := func(wait time.Duration) (bool, error) {
-		if time.Now().Add(wait).After(deadline) {
-			return false, nil
-		}
-		waits++
-		if err := sleep(ctx, wait); err != nil {
-			return false, err
-		}
-		return true, nil
-	}
-
 	for {
 		tok, err := c.tokens.token(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return apiResponse{}, ctx.Err()
+				return apiResponse{}, markUncertain(ctx.Err(), uncertain)
 			}
-			k := ErrorKind(err)
-			if k == KindUnavailable || k == KindRateLimited {
-				wait := c.backoff(waits)
-				var apiErr *APIError
-				if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
-					wait = apiErr.RetryAfter
-				}
-				if ok, serr := retryAfter(wait); serr != nil {
-					return apiResponse{}, serr
-				} else if ok {
-					continue
-				}
+			var d decision
+			d, state = decide(tokenFailure(err), state, time.Until(deadline), c.backoff(state.waits))
+			if d.action == giveUp {
+				return apiResponse{}, markUncertain(err, uncertain)
 			}
-			return apiResponse{}, err
+			if err := sleep(ctx, d.wait); err != nil {
+				return apiResponse{}, markUncertain(err, uncertain)
+			}
+			continue
 		}
 
 		attempt++
-		resp, body, err := c.send(ctx, req, tok, attempt)
-		if err != nil {
-			if ctx.Err() != nil {
-				return apiResponse{}, &TransportError{Operation: req.op, Method: req.method, Path: req.path, Err: ctx.Err()}
-			}
-			// The *url.Error repeats method and URL; keep only its cause.
-			var uErr *url.Error
-			if errors.As(err, &uErr) {
-				err = uErr.Err
-			}
-			tErr := &TransportError{Operation: req.op, Method: req.method, Path: req.path, Err: err}
-			uncertain = true
-			if ok, serr := retryAfter(c.backoff(waits)); serr != nil {
-				return apiResponse{}, serr
-			} else if ok {
-				continue
-			}
-			return apiResponse{}, tErr
+		a := c.send(ctx, req, tok, attempt)
+		if a.err == nil && a.resp.StatusCode >= 200 && a.resp.StatusCode < 300 {
+			c.record(ctx, req, a, 0)
+			return decodeSuccess(req, a.resp, a.body, out)
 		}
-
-		corr := resp.Header.Get(correlationHeader)
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			if len(body) > maxBody {
-				return apiResponse{}, &DecodeError{Operation: req.op, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), CorrelationID: corr, Err: fmt.Errorf("response is larger than %d bytes", maxBody)}
-			}
-			if out != nil && resp.StatusCode != http.StatusNoContent {
-				if err := decodeJSON(resp.Header.Get("Content-Type"), body, out); err != nil {
-					return apiResponse{}, &DecodeError{Operation: req.op, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), CorrelationID: corr, Err: err}
-				}
-			}
-			return apiResponse{status: resp.StatusCode, correlationID: corr}, nil
+		f, failed := c.attemptFailure(ctx, req, a, uncertain)
+		if f.status == 0 && ctx.Err() != nil {
+			c.record(ctx, req, a, 0)
+			return apiResponse{}, failed
 		}
-
-		apiErr := newAPIError(req, resp, body)
-		apiErr.AfterUncertainAttempt = uncertain
-		switch s := resp.StatusCode; {
-		case s == http.StatusUnauthorized && !refreshed:
-			// The token may have been revoked or expired early: one fresh
-			// token, one more try, no wait.
-			refreshed = true
+		uncertain = uncertain || uncertainAnswer(f.status)
+		var d decision
+		d, state = decide(f, state, time.Until(deadline), c.backoff(state.waits))
+		c.record(ctx, req, a, d.wait)
+		switch d.action {
+		case giveUp:
+			return apiResponse{}, failed
+		case refreshToken:
 			c.tokens.invalidate(tok)
-			continue
-		case s == http.StatusTooManyRequests:
-			wait := apiErr.RetryAfter
-			if wait <= 0 {
-				wait = c.backoff(waits)
-			}
-			if ok, serr := retryAfter(wait); serr != nil {
-				return apiResponse{}, serr
-			} else if ok {
-				continue
-			}
-		case s == http.StatusConflict && conflicts < 2:
-			conflicts++
-			if ok, serr := retryAfter(c.backoff(waits)); serr != nil {
-				return apiResponse{}, serr
-			} else if ok {
-				continue
-			}
-		case s >= 500 && s != http.StatusNotImplemented:
-			uncertain = true
-			if ok, serr := retryAfter(c.backoff(waits)); serr != nil {
-				return apiResponse{}, serr
-			} else if ok {
-				continue
+		case retryWait:
+			if err := sleep(ctx, d.wait); err != nil {
+				return apiResponse{}, markUncertain(err, uncertain)
 			}
 		}
-		return apiResponse{}, apiErr
 	}
 }
 
+// deadline is when the operation's retry budget runs out: the budget from
+// now, or the context's deadline if that comes first.
+func (c *Client) deadline(ctx context.Context) time.Time {
+	deadline := time.Now().Add(c.retryBudget)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return deadline
+}
+
+// tokenFailure describes a failed token fetch for decide.
+func tokenFailure(err error) failure {
+	f := failure{token: true, kind: ErrorKind(err)}
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
+		f.retryAfter = apiErr.RetryAfter
+	}
+	return f
+}
+
+// attemptFailure turns a failed attempt into the failure decide needs and
+// the error to return. uncertain says whether an earlier attempt may have
+// been carried out.
+func (c *Client) attemptFailure(ctx context.Context, req apiRequest, a sent, uncertain bool) (failure, error) {
+	if a.err != nil {
+		cause := a.err
+		if ctx.Err() != nil {
+			cause = ctx.Err()
+		} else if uErr, ok := errors.AsType[*url.Error](cause); ok {
+			// The *url.Error repeats method and URL; keep only its cause.
+			cause = uErr.Err
+		}
+		return failure{kind: KindUnavailable}, &TransportError{Operation: req.op, Method: req.method, Path: req.path, Err: cause}
+	}
+	apiErr := newAPIError(req, a.resp, a.body)
+	apiErr.AfterUncertainAttempt = uncertain
+	return failure{kind: apiErr.kind(), status: apiErr.Status, retryAfter: apiErr.RetryAfter}, apiErr
+}
+
+// decodeSuccess reads a 2xx answer into out (if non-nil).
+func decodeSuccess(req apiRequest, resp *http.Response, body []byte, out any) (apiResponse, error) {
+	corr := resp.Header.Get(correlationHeader)
+	decodeErr := func(err error) error {
+		return &DecodeError{Operation: req.op, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), CorrelationID: corr, Err: err}
+	}
+	if len(body) > maxBody {
+		return apiResponse{}, decodeErr(fmt.Errorf("response is larger than %d bytes", maxBody))
+	}
+	if out != nil && resp.StatusCode != http.StatusNoContent {
+		if err := decodeJSON(resp.Header.Get("Content-Type"), body, out); err != nil {
+			return apiResponse{}, decodeErr(err)
+		}
+	}
+	return apiResponse{status: resp.StatusCode, correlationID: corr}, nil
+}
+
+// sent is one HTTP attempt: its answer with the (bounded) body, or the error
+// that stood in for one.
+type sent struct {
+	attempt  int
+	resp     *http.Response // nil when err is set
+	body     []byte
+	err      error
+	duration time.Duration
+}
+
 // send makes one HTTP attempt and reads the (bounded) body.
-func (c *Client) send(ctx context.Context, req apiRequest, tok *oauth2.Token, attempt int) (*http.Response, []byte, error) {
-	var rd *bytes.Reader
+func (c *Client) send(ctx context.Context, req apiRequest, tok *oauth2.Token, attempt int) sent {
+	var rd io.Reader
 	if req.body != nil {
 		rd = bytes.NewReader(req.body)
 	}
-	var hreq *http.Request
-	var err error
-	if rd != nil {
-		hreq, err = http.NewRequestWithContext(ctx, req.method, c.apiURL+req.path, rd)
-	} else {
-		hreq, err = http.NewRequestWithContext(ctx, req.method, c.apiURL+req.path, nil)
-	}
+	hreq, err := http.NewRequestWithContext(ctx, req.method, c.apiURL+req.path, rd)
 	if err != nil {
-		return nil, nil, err
+		return sent{attempt: attempt, err: err}
 	}
 	hreq.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	hreq.Header.Set("Accept", "application/json")
@@ -196,23 +187,24 @@ func (c *Client) send(ctx context.Context, req apiRequest, tok *oauth2.Token, at
 			resp = nil
 		}
 	}
-	d := time.Since(t0)
+	return sent{attempt: attempt, resp: resp, body: body, err: err, duration: time.Since(t0)}
+}
+
+// record counts, logs and reports one attempt; wait is how long the client
+// will wait before the next one.
+func (c *Client) record(ctx context.Context, req apiRequest, a sent, wait time.Duration) {
 	c.requests.Add(1)
 	status, corr := 0, ""
-	if resp != nil {
-		status = resp.StatusCode
-		corr = resp.Header.Get(correlationHeader)
+	if a.resp != nil {
+		status = a.resp.StatusCode
+		corr = a.resp.Header.Get(correlationHeader)
 	}
 	// Log the path only: the request carries the token in a header that is
 	// never logged, and there are no secrets in our paths or bodies.
-	c.logAttempt(ctx, req.op, req.method, req.path, status, d, attempt, corr, err)
+	c.logAttempt(ctx, req.op, req.method, req.path, status, a.duration, a.attempt, corr, a.err)
 	if c.observer != nil {
-		c.observer(RequestEvent{Operation: req.op, Method: req.method, Status: status, Duration: d, Attempt: attempt})
+		c.observer(RequestEvent{Operation: req.op, Method: req.method, Status: status, Duration: a.duration, Attempt: a.attempt, Wait: wait})
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return resp, body, nil
 }
 
 // backoff is exponential from backoffBase with "equal jitter": half fixed,

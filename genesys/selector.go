@@ -57,8 +57,9 @@ const (
 var purposeWords = map[string]bool{"customer": true, "agent": true, "external": true}
 
 // ParseSelector validates value for kind and returns the normalized selector.
+// value is plain text: any chat markup around it must be removed first.
 func ParseSelector(kind SelectorKind, value string) (Selector, error) {
-	v := unwrapSlackLink(strings.TrimSpace(value))
+	v := strings.TrimSpace(value)
 	if len(v) > maxInputLen {
 		return Selector{}, &InputError{Field: string(kind), Value: shorten(v, 64), Message: fmt.Sprintf("%s %q is too long", kind, shorten(v, 64))}
 	}
@@ -95,9 +96,10 @@ func ParseSelector(kind SelectorKind, value string) (Selector, error) {
 }
 
 // GuessSelector interprets free text: a UUID (any id), an e-mail address,
-// customer|agent|external, or a phone number.
+// customer|agent|external, or a phone number. value is plain text, as for
+// ParseSelector.
 func GuessSelector(value string) (Selector, error) {
-	v := unwrapSlackLink(strings.TrimSpace(value))
+	v := strings.TrimSpace(value)
 	switch {
 	case v == "":
 		return Selector{}, &InputError{Field: "selector", Message: "say which participant: an id, an e-mail address, a phone number, or customer, agent or external"}
@@ -114,19 +116,6 @@ func GuessSelector(value string) (Selector, error) {
 		return ParseSelector(SelectPhone, v)
 	}
 	return Selector{}, &InputError{Field: "selector", Value: shorten(v, 64), Message: fmt.Sprintf("cannot tell who %q is: give a participant or user id, an e-mail address, a phone number, or customer, agent or external", shorten(v, 64))}
-}
-
-// unwrapSlackLink turns Slack's auto-linked `<mailto:a@b.c|a@b.c>` or
-// `<tel:+1…|+1…>` back into the link target.
-func unwrapSlackLink(s string) string {
-	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
-		s = s[1 : len(s)-1]
-		if i := strings.IndexByte(s, '|'); i >= 0 {
-			s = s[:i]
-		}
-		s = strings.TrimSpace(s)
-	}
-	return s
 }
 
 func trimMailto(s string) string {

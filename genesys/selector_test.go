@@ -29,7 +29,7 @@ func TestParseSelector(t *testing.T) {
 		{SelectID, uuidA, uuidA, ""},
 		{SelectID, "", "", "id is empty"},
 		{SelectUserEmail, "jane.doe@example.com", "jane.doe@example.com", ""},
-		{SelectUserEmail, "<mailto:jane.doe@example.com|jane.doe@example.com>", "jane.doe@example.com", ""},
+		{SelectUserEmail, "<mailto:jane.doe@example.com|jane.doe@example.com>", "", "not an e-mail address"}, // chat markup is the caller's to remove
 		{SelectUserEmail, "mailto:jane@example.com", "jane@example.com", ""},
 		{SelectUserEmail, "jane", "", "not an e-mail address"},
 		{SelectUserEmail, "jane@localhost", "", "not an e-mail address"},
@@ -46,7 +46,7 @@ func TestParseSelector(t *testing.T) {
 		{SelectPhone, "tel:+13175550123", "+13175550123", ""},
 		{SelectPhone, "0044 20 7946 0958", "+442079460958", ""},
 		{SelectPhone, "sip:+13175550123@10.0.0.1;user=phone", "+13175550123", ""},
-		{SelectPhone, "<tel:+13175550123|+1 317 555 0123>", "+13175550123", ""},
+		{SelectPhone, "<tel:+13175550123|+1 317 555 0123>", "", "not a phone number"}, // chat markup is the caller's to remove
 		{SelectPhone, "317.555.0123", "3175550123", ""},
 		{SelectPhone, "12345", "12345", ""},
 		{SelectPhone, "1234", "", "not a phone number"},
@@ -88,7 +88,7 @@ func TestGuessSelector(t *testing.T) {
 		{"customer", Selector{SelectPurpose, "customer"}},
 		{"AGENT", Selector{SelectPurpose, "agent"}},
 		{"jane.doe@example.com", Selector{SelectUserEmail, "jane.doe@example.com"}},
-		{"<mailto:jane.doe@example.com|jane.doe@example.com>", Selector{SelectUserEmail, "jane.doe@example.com"}},
+		{"mailto:jane.doe@example.com", Selector{SelectUserEmail, "jane.doe@example.com"}},
 		{"+1 317 555 0123", Selector{SelectPhone, "+13175550123"}},
 		{"tel:+13175550199", Selector{SelectPhone, "+13175550199"}},
 		{"sip:+13175550199@edge.example.com", Selector{SelectPhone, "+13175550199"}},
@@ -106,7 +106,7 @@ func TestGuessSelector(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"", "  ", "bob", "12", "jane@", "sip:alice@example.com", "3f0c8a52-8a0e", "<>"} {
+	for _, bad := range []string{"", "  ", "bob", "12", "jane@", "sip:alice@example.com", "3f0c8a52-8a0e", "<>", "<mailto:jane.doe@example.com|jane.doe@example.com>"} {
 		_, err := GuessSelector(bad)
 		mustKind(t, err, KindInput)
 		if UserMessage(err) == "" {
@@ -142,7 +142,7 @@ func TestPhoneMatch(t *testing.T) {
 
 func TestIdentify(t *testing.T) {
 	t.Parallel()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	src := srv.ThreePartyConference()

@@ -232,7 +232,7 @@ func (c *Config) validateGenesys(p *problems) {
 		}
 	}
 	if _, err := genesys.ParseCountry(c.Find.DefaultCountry); err != nil {
-		p.addf("%s", genesys.UserMessage(err))
+		p.addf("find.default_country %s", genesys.UserMessage(err))
 	}
 	switch genesys.EndpointFamily(g.Endpoints) {
 	case "", genesys.FamilyAuto, genesys.FamilyGeneric, genesys.FamilyCalls:
@@ -296,7 +296,5 @@ func (c *Config) genesysConfig() genesys.Config {
 		APIURL:       c.Genesys.APIURL,
 		LoginURL:     c.Genesys.LoginURL,
 		Endpoints:    genesys.EndpointFamily(c.Genesys.Endpoints),
-		// The country of numbers typed without a country code (find).
-		DefaultCountry: c.Find.DefaultCountry,
 	}
 }

@@ -81,7 +81,7 @@ func (a *app) findCommand() *cobra.Command {
 			case cmd.Flags().Changed("phone") && phone == "":
 				return usageErrorf("--phone needs a phone number")
 			}
-			client, err := a.genesysClient(cmd.Context())
+			client, err := a.genesysFinder(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -89,7 +89,7 @@ func (a *app) findCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.runFind(cmd.Context(), client, f, what, limit, asJSON)
+			return a.runFind(cmd.Context(), client.Client, f, what, limit, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&agent, "agent", "", "the agent: Genesys e-mail address or user id")
@@ -100,8 +100,20 @@ func (a *app) findCommand() *cobra.Command {
 	return cmd
 }
 
+// finder is what the find flows search with: the Genesys client, and phone
+// numbers read as numbers of find.default_country.
+type finder struct {
+	*genesys.Client
+	genesys.PhoneReader
+}
+
+// finder pairs client with the configured phone reading.
+func (c *Config) finder(client *genesys.Client) finder {
+	return finder{Client: client, PhoneReader: genesys.PhoneReader{Country: c.Find.DefaultCountry}}
+}
+
 // resolveFind turns the flag into a filter and a description.
-func resolveFind(ctx context.Context, client *genesys.Client, agent, phone, queue string) (genesys.ConversationFilter, string, error) {
+func resolveFind(ctx context.Context, client finder, agent, phone, queue string) (genesys.ConversationFilter, string, error) {
 	switch {
 	case agent != "":
 		var u *genesys.User

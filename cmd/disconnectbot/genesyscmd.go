@@ -17,14 +17,25 @@ import (
 
 // genesysClient builds the client the Genesys subcommands share.
 func (a *app) genesysClient(ctx context.Context) (*genesys.Client, error) {
+	f, err := a.genesysFinder(ctx)
+	return f.Client, err
+}
+
+// genesysFinder is genesysClient with phone numbers read as numbers of
+// find.default_country.
+func (a *app) genesysFinder(ctx context.Context) (finder, error) {
 	cfg, err := a.loadValidConfig((*Config).validateGenesys)
 	if err != nil {
-		return nil, err
+		return finder{}, err
 	}
 	gc := cfg.genesysConfig()
 	gc.Logger = a.cliLogger()
 	gc.UserAgent = "disconnectbot/" + version
-	return genesys.New(ctx, gc)
+	client, err := genesys.New(ctx, gc)
+	if err != nil {
+		return finder{}, err
+	}
+	return cfg.finder(client), nil
 }
 
 func (a *app) participantsCommand() *cobra.Command {

@@ -183,7 +183,7 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 		Log:          log,
 		Metrics:      metrics,
 		AuditChannel: cfg.Audit.Channel,
-		Finder:       gc,
+		Finder:       cfg.finder(gc),
 		SlackUsers:   bot.SlackUserDirectory{API: api},
 	}
 	runner := bot.NewRunner(bot.RunnerConfig{

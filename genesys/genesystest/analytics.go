@@ -366,86 +366,95 @@ func (s *Server) handleAnalyticsQuery(w http.ResponseWriter, r *http.Request, co
 		writeError(w, corr, http.StatusUnsupportedMediaType, code, msg, nil)
 		return
 	}
-	badRequest := func(msg string) {
+	q, msg := parseAnalyticsQuery(body)
+	if msg != "" {
 		writeError(w, corr, http.StatusBadRequest, "bad.request", msg, nil)
-	}
-	var req aqRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		badRequest("The request could not be understood by the server due to malformed syntax.")
 		return
 	}
-	if req.Interval == "" {
-		badRequest("interval is required")
-		return
+	hits := s.analyticsHits(q)
+	resp := analyticsResponse{TotalHits: len(hits)}
+	for i := (q.pageNumber - 1) * q.pageSize; i < len(hits) && i < q.pageNumber*q.pageSize; i++ {
+		resp.Conversations = append(resp.Conversations, hits[i].json())
 	}
-	from, to, err := parseInterval(req.Interval)
-	if err != nil {
-		badRequest(err.Error())
-		return
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// analyticsQuery is a checked details query.
+type analyticsQuery struct {
+	aqRequest
+	from, to             time.Time
+	pageSize, pageNumber int
+}
+
+// parseAnalyticsQuery reads and checks a details query the way Genesys
+// does; msg is the 400 message when it is refused.
+func parseAnalyticsQuery(body []byte) (q analyticsQuery, msg string) {
+	if err := json.Unmarshal(body, &q.aqRequest); err != nil {
+		return q, "The request could not be understood by the server due to malformed syntax."
 	}
-	pageSize, pageNumber := defaultPageSize, 1
-	if req.Paging != nil {
-		pageSize, pageNumber = req.Paging.PageSize, req.Paging.PageNumber
+	if q.Interval == "" {
+		return q, "interval is required"
 	}
-	if pageSize < 1 || pageSize > MaxAnalyticsPageSize || pageNumber < 1 {
-		badRequest(fmt.Sprintf("paging: pageSize must be 1 to %d and pageNumber at least 1", MaxAnalyticsPageSize))
-		return
+	var err error
+	if q.from, q.to, err = parseInterval(q.Interval); err != nil {
+		return q, err.Error()
 	}
-	switch req.Order {
+	q.pageSize, q.pageNumber = defaultPageSize, 1
+	if q.Paging != nil {
+		q.pageSize, q.pageNumber = q.Paging.PageSize, q.Paging.PageNumber
+	}
+	if q.pageSize < 1 || q.pageSize > MaxAnalyticsPageSize || q.pageNumber < 1 {
+		return q, fmt.Sprintf("paging: pageSize must be 1 to %d and pageNumber at least 1", MaxAnalyticsPageSize)
+	}
+	switch q.Order {
 	case "", "asc", "desc", "unordered":
 	default:
-		badRequest(fmt.Sprintf("order %q is not asc, desc or unordered", req.Order))
-		return
+		return q, fmt.Sprintf("order %q is not asc, desc or unordered", q.Order)
 	}
-	switch req.OrderBy {
+	switch q.OrderBy {
 	case "", "conversationStart", "conversationEnd", "segmentStart", "segmentEnd":
 	default:
-		badRequest(fmt.Sprintf("orderBy %q is not valid", req.OrderBy))
-		return
+		return q, fmt.Sprintf("orderBy %q is not valid", q.OrderBy)
 	}
-	if len(req.EvaluationFilters)+len(req.SurveyFilters)+len(req.ResolutionFilters)+len(req.Aggregations) > 0 {
-		badRequest("the emulator supports only conversationFilters and segmentFilters")
-		return
+	if len(q.EvaluationFilters)+len(q.SurveyFilters)+len(q.ResolutionFilters)+len(q.Aggregations) > 0 {
+		return q, "the emulator supports only conversationFilters and segmentFilters"
 	}
-	if err := checkFilters(req.ConversationFilters, conversationDims, "conversation"); err != nil {
-		badRequest(err.Error())
-		return
+	if err := checkFilters(q.ConversationFilters, conversationDims, "conversation"); err != nil {
+		return q, err.Error()
 	}
-	if err := checkFilters(req.SegmentFilters, segmentDims, "segment"); err != nil {
-		badRequest(err.Error())
-		return
+	if err := checkFilters(q.SegmentFilters, segmentDims, "segment"); err != nil {
+		return q, err.Error()
 	}
+	return q, ""
+}
 
+// analyticsHits is what the (lagging) analytics index finds for q, in
+// order. Every orderBy sorts by conversation start here; ties by id, so
+// pages are stable.
+func (s *Server) analyticsHits(q analyticsQuery) []analyticsView {
 	s.mu.Lock()
 	horizon := time.Now().Add(-s.analyticsLag)
 	var hits []analyticsView
 	for _, c := range s.convs {
-		if c.StartTime.Before(from) || !c.StartTime.Before(to) {
+		if c.StartTime.Before(q.from) || !c.StartTime.Before(q.to) {
 			continue
 		}
 		v := newAnalyticsView(c.snapshot(), horizon)
-		if v.matches(req) {
+		if v.matches(q.aqRequest) {
 			hits = append(hits, v)
 		}
 	}
 	s.mu.Unlock()
-
-	// Every orderBy sorts by conversation start here; ties by id, so pages
-	// are stable.
 	slices.SortFunc(hits, func(a, b analyticsView) int {
 		if c := a.conv.StartTime.Compare(b.conv.StartTime); c != 0 {
-			if req.Order == "desc" {
+			if q.Order == "desc" {
 				return -c
 			}
 			return c
 		}
 		return strings.Compare(a.conv.ID, b.conv.ID)
 	})
-	resp := analyticsResponse{TotalHits: len(hits)}
-	for i := (pageNumber - 1) * pageSize; i < len(hits) && i < pageNumber*pageSize; i++ {
-		resp.Conversations = append(resp.Conversations, hits[i].json())
-	}
-	writeJSON(w, http.StatusOK, resp)
+	return hits
 }
 
 // ---- the queue listing ----

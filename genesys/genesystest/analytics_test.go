@@ -65,7 +65,7 @@ func inProgressQuery(segmentFilters string, paging string) string {
 
 func TestAnalyticsQueryFilters(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t)
+	s := newServer(t)
 	tok := token(t, s)
 	now := time.Now().UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
@@ -143,7 +143,7 @@ func TestAnalyticsQueryFilters(t *testing.T) {
 
 func TestAnalyticsQueryPaging(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t)
+	s := newServer(t)
 	tok := token(t, s)
 	ann := s.AddUser(User{Name: "Ann"})
 	var want []string
@@ -171,7 +171,7 @@ func TestAnalyticsQueryPaging(t *testing.T) {
 
 func TestAnalyticsLag(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t, WithAnalyticsLag(time.Hour), WithDisconnectDelay(0))
+	s := newServer(t, WithAnalyticsLag(time.Hour), WithDisconnectDelay(0))
 	tok := token(t, s)
 	conf := s.ThreePartyConference()
 	agent := conf.Participants[2]
@@ -199,7 +199,7 @@ func TestAnalyticsLag(t *testing.T) {
 
 func TestAnalyticsQueryBadRequests(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t)
+	s := newServer(t)
 	tok := token(t, s)
 	iv := interval()
 	for _, body := range []string{
@@ -243,7 +243,7 @@ func TestAnalyticsQueryBadRequests(t *testing.T) {
 
 func TestRoutingQueues(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t)
+	s := newServer(t)
 	tok := token(t, s)
 	conf := s.ThreePartyConference() // brings queue "Support"
 	tier2 := s.AddQueue(Queue{Name: "Support Tier 2"})

@@ -139,6 +139,21 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 const maxRequestBody = 64 << 10
 
+// logRequest adds one request to the log Requests returns.
+func (s *Server) logRequest(r *http.Request, rt route, body []byte, start time.Time, authorized bool, status int) {
+	entry := Request{
+		Time: start, Method: r.Method, Path: r.URL.Path, Op: rt.op,
+		Status: status, Authorized: authorized, Duration: time.Since(start),
+		UserAgent: r.UserAgent(),
+	}
+	if rt.op != OpToken {
+		entry.Body = string(body)
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, entry)
+	s.mu.Unlock()
+}
+
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rt := parseRoute(r.Method, r.URL.EscapedPath())
@@ -152,24 +167,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.op != OpToken {
 		authorized = s.bearerValid(r.Header.Get("Authorization"))
 	}
-	record := func(status int) {
-		entry := Request{
-			Time: start, Method: r.Method, Path: r.URL.Path, Op: rt.op,
-			Status: status, Authorized: authorized, Duration: time.Since(start),
-			UserAgent: r.UserAgent(),
-		}
-		if rt.op != OpToken {
-			entry.Body = string(body)
-		}
-		s.mu.Lock()
-		s.requests = append(s.requests, entry)
-		s.mu.Unlock()
-	}
-	rec := &recorder{ResponseWriter: w, onStatus: record}
+	rec := &recorder{ResponseWriter: w, onStatus: func(status int) { s.logRequest(r, rt, body, start, authorized, status) }}
 	rec.Header().Set("ININ-Correlation-Id", corr)
 	defer func() {
 		if rec.status == 0 {
-			record(0) // the client went away before an answer
+			rec.onStatus(0) // the client went away before an answer
 		}
 	}()
 

@@ -13,29 +13,21 @@ import (
 	"time"
 )
 
-// openAPIPath finds <repo>/../shared/genesys/openapi-subset.json, where
-// <repo> is the directory holding go.mod.
-func openAPIPath(t *testing.T) string {
+// loadSchema reads the Genesys schema the emulator's JSON is checked
+// against (testdata/README.md says where it comes from). It is part of the
+// repository: when it is missing the test fails rather than pass unchecked.
+func loadSchema(t *testing.T) schemaDoc {
 	t.Helper()
-	dir, err := os.Getwd()
+	p := filepath.Join("testdata", "openapi-subset.json")
+	raw, err := os.ReadFile(p)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the Genesys schema %s is missing: %v", p, err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("schema check skipped: go.mod not found above the test directory")
-		}
-		dir = parent
+	var doc schemaDoc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("%s: %v", p, err)
 	}
-	p := filepath.Join(dir, "..", "shared", "genesys", "openapi-subset.json")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("schema check skipped: %s not found (the Genesys reference files live next to the repo)", p)
-	}
-	return p
+	return doc
 }
 
 type schemaDoc struct {
@@ -168,16 +160,9 @@ func (v *validator) check(path string, val any, schema map[string]any) {
 
 func TestResponsesMatchOpenAPI(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile(openAPIPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc schemaDoc
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("openapi-subset.json: %v", err)
-	}
+	doc := loadSchema(t)
 
-	s := NewTB(t, WithDisconnectDelay(0))
+	s := newServer(t, WithDisconnectDelay(0))
 	tok := token(t, s)
 	conf := s.ThreePartyConference()
 	jane, _ := s.User(conf.Participants[2].UserID)
@@ -311,15 +296,8 @@ func TestValidatorCatchesMismatches(t *testing.T) {
 // openapi-subset.json, so its shape is only checked by the client tests.
 func TestAnalyticsResponsesMatchOpenAPI(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile(openAPIPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc schemaDoc
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("openapi-subset.json: %v", err)
-	}
-	s := NewTB(t, WithDisconnectDelay(0), WithAnalyticsLag(time.Hour))
+	doc := loadSchema(t)
+	s := newServer(t, WithDisconnectDelay(0), WithAnalyticsLag(time.Hour))
 	tok := token(t, s)
 	conf := s.ThreePartyConference()
 	s.AddConversation(Conversation{Participants: []Participant{

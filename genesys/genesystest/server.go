@@ -1,7 +1,7 @@
 // Package genesystest is an in-process fake Genesys Cloud org for tests,
 // benchmarks and demos. It serves the token endpoint and the conversation
 // and user endpoints disconnectbot uses, over real HTTP, in the wire format
-// of the Genesys Platform API v2 (shapes from openapi-subset.json, error
+// of the Genesys Platform API v2 (shapes from testdata/openapi-subset.json, error
 // bodies with contextId and the ININ-Correlation-Id header).
 //
 // A Server holds an org: users and conversations built with AddUser,
@@ -11,8 +11,8 @@
 // refused client credentials, missing permissions, expired tokens) can be
 // injected at any time, from any goroutine.
 //
-// It does not need a *testing.T; NewTB is a convenience that closes the
-// server when the test ends.
+// It does not need a *testing.T, and does not import package testing, so a
+// binary that runs it as a demo carries no test code: Close it when done.
 package genesystest
 
 import (
@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -131,14 +130,6 @@ func New(opts ...Option) *Server {
 	return s
 }
 
-// NewTB is New plus tb.Cleanup(s.Close).
-func NewTB(tb testing.TB, opts ...Option) *Server {
-	tb.Helper()
-	s := New(opts...)
-	tb.Cleanup(s.Close)
-	return s
-}
-
 // Close stops pending disconnects and shuts the server down. It is safe to
 // call more than once.
 func (s *Server) Close() {
@@ -162,20 +153,6 @@ func (s *Server) SetDisconnectDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.disconnectDelay = d
-}
-
-// SetLatency changes the fixed delay added to every response.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
-
-// SetTokenLifetime changes the lifetime of tokens issued from now on.
-func (s *Server) SetTokenLifetime(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenLifetime = d
 }
 
 // ExpireTokens invalidates every issued token: the next API call with one

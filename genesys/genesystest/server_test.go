@@ -97,7 +97,7 @@ func decodeErr(t *testing.T, b []byte) errBody {
 
 func TestToken(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t, WithTokenLifetime(90*time.Second))
+	s := newServer(t, WithTokenLifetime(90*time.Second))
 	tests := []struct {
 		name, id, secret, form string
 		status                 int
@@ -142,7 +142,7 @@ func TestToken(t *testing.T) {
 
 func TestBearerAndExpiry(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t)
+	s := newServer(t)
 	conv := s.ThreePartyConference()
 	path := "/api/v2/conversations/" + conv.ID
 
@@ -177,7 +177,7 @@ func TestBearerAndExpiry(t *testing.T) {
 
 func TestDisconnectStateMachine(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t, WithDisconnectDelay(0))
+	s := newServer(t, WithDisconnectDelay(0))
 	tok := token(t, s)
 	conv := s.ThreePartyConference()
 	cust, acd, agent, ext := conv.Participants[0], conv.Participants[1], conv.Participants[2], conv.Participants[3]
@@ -251,7 +251,7 @@ func TestDisconnectStateMachine(t *testing.T) {
 
 func TestDelayedDisconnect(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t, WithDisconnectDelay(20*time.Millisecond))
+	s := newServer(t, WithDisconnectDelay(20*time.Millisecond))
 	tok := token(t, s)
 	conv := s.ThreePartyConference()
 	ext := conv.Participants[3]
@@ -280,7 +280,7 @@ func TestDelayedDisconnect(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t)
+	s := newServer(t)
 	tok := token(t, s)
 	conv := s.ThreePartyConference()
 	get := func(family string) (int, errBody, http.Header) {
@@ -359,7 +359,7 @@ func TestFaults(t *testing.T) {
 
 func TestUsers(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t)
+	s := newServer(t)
 	tok := token(t, s)
 	u := s.AddUser(User{Name: "Ann Lee", Email: "Ann.Lee@example.com"})
 	s.AddUser(User{Name: "Bob", Email: "bob@example.com"})
@@ -405,4 +405,12 @@ func TestCloseTwice(t *testing.T) {
 	}
 	s.Close()
 	s.Close()
+}
+
+// newServer is New, closed when the test ends.
+func newServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	s := New(opts...)
+	tb.Cleanup(s.Close)
+	return s
 }
