@@ -90,6 +90,9 @@ type RequestEvent struct {
 	Duration     time.Duration
 	Attempt      int // 1 for the first attempt of an operation
 	TokenRequest bool
+	// Wait is how long the client waits before the next attempt after this
+	// one (Retry-After or backoff); 0 when it does not retry.
+	Wait time.Duration
 }
 
 // Stats counts HTTP attempts since the Client was made.

@@ -582,9 +582,13 @@ func TestObserverAndLogs(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	// The 503 is retried after a jittered backoff: Wait says how long.
+	if len(events) == 3 && events[1].Wait > 0 {
+		events[1].Wait = time.Nanosecond
+	}
 	want := []RequestEvent{
 		{Operation: "token", Method: "POST", Status: 200, Attempt: 1, TokenRequest: true},
-		{Operation: "getConversation", Method: "GET", Status: 503, Attempt: 1},
+		{Operation: "getConversation", Method: "GET", Status: 503, Attempt: 1, Wait: time.Nanosecond},
 		{Operation: "getConversation", Method: "GET", Status: 200, Attempt: 2},
 	}
 	if diff := cmp.Diff(want, events); diff != "" {

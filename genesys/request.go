@@ -56,12 +56,25 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 		// we saw no success (transport error or 5xx).
 		uncertain bool
 	)
+	// last is the attempt not yet given to the observer: it is reported
+	// once the loop knows how long it waits before the next attempt
+	// (RequestEvent.Wait), with Wait 0 when it retries at once or returns.
+	var last *RequestEvent
+	report := func(wait time.Duration) {
+		if last != nil && c.observer != nil {
+			last.Wait = wait
+			c.observer(*last)
+		}
+		last = nil
+	}
+	defer report(0)
 	// retryAfter sleeps for wait if that still fits the budget; it reports
 	// false when the caller should return lastErr instead.
 	retryAfter := func(wait time.Duration) (bool, error) {
 		if time.Now().Add(wait).After(deadline) {
 			return false, nil
 		}
+		report(wait)
 		waits++
 		if err := sleep(ctx, wait); err != nil {
 			return false, err
@@ -91,8 +104,12 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 			return apiResponse{}, err
 		}
 
+		report(0)
 		attempt++
-		resp, body, err := c.send(ctx, req, tok, attempt)
+		resp, body, ev, err := c.send(ctx, req, tok, attempt)
+		if ev.Attempt > 0 { // zero when no request could be made
+			last = &ev
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return apiResponse{}, &TransportError{Operation: req.op, Method: req.method, Path: req.path, Err: ctx.Err()}
@@ -163,8 +180,9 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 	}
 }
 
-// send makes one HTTP attempt and reads the (bounded) body.
-func (c *Client) send(ctx context.Context, req apiRequest, tok *oauth2.Token, attempt int) (*http.Response, []byte, error) {
+// send makes one HTTP attempt and reads the (bounded) body. The caller
+// hands the returned event to the observer.
+func (c *Client) send(ctx context.Context, req apiRequest, tok *oauth2.Token, attempt int) (*http.Response, []byte, RequestEvent, error) {
 	var rd *bytes.Reader
 	if req.body != nil {
 		rd = bytes.NewReader(req.body)
@@ -177,7 +195,7 @@ func (c *Client) send(ctx context.Context, req apiRequest, tok *oauth2.Token, at
 		hreq, err = http.NewRequestWithContext(ctx, req.method, c.apiURL+req.path, nil)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, RequestEvent{}, err
 	}
 	hreq.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	hreq.Header.Set("Accept", "application/json")
@@ -206,13 +224,11 @@ func (c *Client) send(ctx context.Context, req apiRequest, tok *oauth2.Token, at
 	// Log the path only: the request carries the token in a header that is
 	// never logged, and there are no secrets in our paths or bodies.
 	c.logAttempt(ctx, req.op, req.method, req.path, status, d, attempt, corr, err)
-	if c.observer != nil {
-		c.observer(RequestEvent{Operation: req.op, Method: req.method, Status: status, Duration: d, Attempt: attempt})
-	}
+	ev := RequestEvent{Operation: req.op, Method: req.method, Status: status, Duration: d, Attempt: attempt}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, ev, err
 	}
-	return resp, body, nil
+	return resp, body, ev, nil
 }
 
 // backoff is exponential from backoffBase with "equal jitter": half fixed,
