@@ -5,7 +5,13 @@
 #     rendering failures that must happen (missing credentials, bad values);
 #   - the Slack app manifest (go run ./deploy/tools/manifestcheck);
 #   - the Dockerfile's build contract: the -X ldflags it stamps exist in
-#     ./cmd/disconnectbot and reach `disconnectbot version`.
+#     ./cmd/disconnectbot and reach `disconnectbot version`;
+#   - the dashboard and alert rules: the chart's copies are identical to
+#     deploy/grafana/disconnectbot.json and deploy/prometheus/alerts.yaml,
+#     `promtool check rules` and `promtool test rules` pass, and the rendered
+#     PrometheusRule and dashboard ConfigMap carry exactly those files.
+#     promtool comes with Debian's `prometheus` package (.ci/run installs
+#     it); without it these checks are skipped, unless CI is set.
 #
 # Helm is built from the Go module proxy (the only registry reachable here)
 # at a pinned version into a cache directory OUTSIDE the work tree, so that a
@@ -147,6 +153,8 @@ has "$f" '^ +topologyKey: kubernetes.io/hostname$' 'anti-affinity across nodes'
 has "$f" '^ +checksum/secret: [0-9a-f]{64}$' 'checksum/secret annotation'
 has "$f" '^ +containerPort: 8080$' 'containerPort 8080'
 hasnt "$f" '^kind: ServiceMonitor$' 'ServiceMonitor (disabled by default)'
+hasnt "$f" '^kind: PrometheusRule$' 'PrometheusRule (disabled by default)'
+hasnt "$f" 'grafana_dashboard' 'dashboard ConfigMap (disabled by default)'
 done_step
 
 step "helm template: existingSecret, ServiceMonitor, 3 replicas (ci/existing-secret-values.yaml)"
@@ -222,6 +230,48 @@ must_fail "phone country that is not a country code" "at '/config/find/default_c
 	-f "$CHART/ci/secrets-values.yaml" --set config.find.default_country=USA
 must_fail "misspelled top-level value" "additional properties 'replicas' not allowed" \
 	-f "$CHART/ci/secrets-values.yaml" --set replicas=3
+must_fail "dashboard flag given as a string" "at '/grafanaDashboard/enabled'" \
+	-f "$CHART/ci/secrets-values.yaml" --set-string grafanaDashboard.enabled=yes
+must_fail "misspelled PrometheusRule option" "additional properties 'label' not allowed" \
+	-f "$CHART/ci/secrets-values.yaml" --set prometheusRule.label.release=x
+must_fail "PrometheusRule namespace that is not a namespace" "at '/prometheusRule/namespace'" \
+	-f "$CHART/ci/secrets-values.yaml" --set prometheusRule.namespace=Monitoring_NS
+done_step
+
+# ---------------------------------------------------------------- monitoring
+step "dashboard and alert rules (deploy/grafana, deploy/prometheus)"
+# The chart can only read files inside itself: it keeps copies, which must
+# not drift from the files users import by hand.
+for pair in grafana/disconnectbot.json:disconnectbot.json prometheus/alerts.yaml:alerts.yaml; do
+	src=deploy/${pair%%:*} copy=$CHART/files/${pair#*:}
+	cmp -s "$src" "$copy" || die "$copy differs from $src: copy it (cp $src $copy)"
+	pass
+done
+if command -v promtool >/dev/null; then
+	promtool check rules deploy/prometheus/alerts.yaml || die "promtool check rules deploy/prometheus/alerts.yaml"
+	pass
+	promtool test rules deploy/prometheus/alerts_test.yaml || die "promtool test rules deploy/prometheus/alerts_test.yaml"
+	pass
+elif [[ -n ${CI:-} ]]; then
+	die "promtool not found (Debian package prometheus; .ci/run installs it)"
+else
+	echo "   SKIPPED promtool check/test rules: promtool not found (apt-get install prometheus)"
+fi
+render monitoring -f "$CHART/ci/secrets-values.yaml" \
+	--set grafanaDashboard.enabled=true --set grafanaDashboard.namespace=monitoring \
+	--set-string grafanaDashboard.annotations.grafana_folder=Contact-center \
+	--set prometheusRule.enabled=true --set prometheusRule.labels.release=kube-prometheus-stack
+f=$WORK/monitoring.yaml
+common_checks "$f"
+has "$f" '^kind: PrometheusRule$' 'a PrometheusRule'
+has "$f" '^apiVersion: monitoring.coreos.com/v1$' 'the monitoring.coreos.com/v1 API'
+has "$f" '^    release: kube-prometheus-stack$' 'PrometheusRule extra labels'
+has "$f" '^    grafana_dashboard: "1"$' 'the Grafana sidecar label'
+has "$f" '^  namespace: monitoring$' 'the dashboard in grafanaDashboard.namespace'
+has "$f" '^    grafana_folder: Contact-center$' 'dashboard annotations'
+go run ./deploy/monitoring/chartcheck "$f" deploy/prometheus/alerts.yaml deploy/grafana/disconnectbot.json ||
+	die "the rendered PrometheusRule or dashboard ConfigMap differs from the sources"
+pass
 done_step
 
 # ---------------------------------------------------------------- Slack manifest

@@ -18,6 +18,7 @@ type Prometheus struct {
 	denials         *prometheus.CounterVec
 	genesysDuration *prometheus.HistogramVec
 	genesysLimited  *prometheus.CounterVec
+	genesysWait     *prometheus.HistogramVec
 	socketUp        prometheus.Gauge
 	reconnects      prometheus.Counter
 }
@@ -46,6 +47,11 @@ func NewPrometheus(reg prometheus.Registerer, version, commit string) *Prometheu
 			Name: "disconnectbot_genesys_rate_limited_total",
 			Help: "Genesys Cloud answers with HTTP 429, by operation.",
 		}, []string{"operation"}),
+		genesysWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "disconnectbot_genesys_retry_wait_seconds",
+			Help:    "Waits before retrying a Genesys Cloud request (Retry-After on a 429, backoff on a 5xx, 409 or transport error), by operation.",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60},
+		}, []string{"operation"}),
 		socketUp: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "disconnectbot_slack_socket_connected",
 			Help: "1 while the Slack Socket Mode connection is up.",
@@ -61,7 +67,7 @@ func NewPrometheus(reg prometheus.Registerer, version, commit string) *Prometheu
 		ConstLabels: prometheus.Labels{"version": version, "commit": commit, "goversion": runtime.Version()},
 	})
 	build.Set(1)
-	reg.MustRegister(m.commands, m.disconnects, m.denials, m.genesysDuration, m.genesysLimited, m.socketUp, m.reconnects, build)
+	reg.MustRegister(m.commands, m.disconnects, m.denials, m.genesysDuration, m.genesysLimited, m.genesysWait, m.socketUp, m.reconnects, build)
 	return m
 }
 
@@ -96,6 +102,24 @@ func (m *Prometheus) ObserveGenesys(ev genesys.RequestEvent) {
 	if ev.Status == 429 {
 		m.genesysLimited.WithLabelValues(op).Inc()
 	}
+	if ev.Wait > 0 {
+		m.genesysWait.WithLabelValues(op).Observe(ev.Wait.Seconds())
+	}
+}
+
+// RegisterReadiness registers disconnectbot_ready on reg: 1 when ready
+// reports true (when /readyz answers 200), read at every scrape so that the
+// gauge and the probe cannot disagree.
+func RegisterReadiness(reg prometheus.Registerer, ready func() bool) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "disconnectbot_ready",
+		Help: "1 while the bot can serve commands (/readyz answers 200): Slack socket up, last Genesys token fetch succeeded, not shutting down.",
+	}, func() float64 {
+		if ready() {
+			return 1
+		}
+		return 0
+	}))
 }
 
 func statusClass(status int) string {

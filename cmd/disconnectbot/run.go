@@ -191,6 +191,7 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 		Grace: cfg.Shutdown.Grace, PingInterval: opts.pingInterval, Dialer: opts.slackDialer,
 	})
 	proc := &botProcess{runner: runner, handler: handler, genesys: gc}
+	bot.RegisterReadiness(reg, func() bool { ok, _ := proc.readiness(); return ok })
 
 	ln := opts.listener
 	if ln == nil {
