@@ -18,7 +18,8 @@ type Message struct {
 	Blocks []slack.Block
 }
 
-// Slack's Block Kit limits that the builders stay inside (NOTES §5).
+// Slack's Block Kit limits that the builders stay inside (Slack's Block Kit
+// reference: 50 blocks per message, 75 characters of button text, …).
 const (
 	maxBlocks        = 50
 	maxButtonText    = 75

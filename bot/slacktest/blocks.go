@@ -11,7 +11,8 @@ import (
 	"unicode/utf8"
 )
 
-// Block Kit limits enforced by the fake (NOTES §5).
+// Block Kit limits enforced by the fake, as Slack's Block Kit reference
+// documents them.
 const (
 	maxBlocks          = 50
 	maxActionsElements = 25

@@ -46,7 +46,7 @@ const (
 	DefaultPingInterval = 5 * time.Second
 	DefaultAckDeadline  = 3 * time.Second
 	// DefaultMaxRetries is how often an unacked envelope is redelivered
-	// ("up to 3 times" per a Slack maintainer, see NOTES §2).
+	// ("up to 3 times", as a Slack maintainer wrote in bolt-python #845).
 	DefaultMaxRetries = 3
 	// DefaultMaxConnections is Slack's documented limit of concurrent
 	// Socket Mode connections per app.
