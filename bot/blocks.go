@@ -210,12 +210,12 @@ func conversationSummary(conv *genesys.Conversation, now time.Time) string {
 	return strings.Join(parts, " · ")
 }
 
-// PickerMessage draws the ephemeral picker: one row per active participant,
+// pickerMessage draws the ephemeral picker: one row per active participant,
 // each with its own Disconnect button behind a confirm dialog that names the
 // person and the call; people who already left are listed as text only.
 // When filter is not empty the picker only shows the participants that
 // matched it.
-func PickerMessage(conv *genesys.Conversation, candidates []genesys.Participant, filter string, now time.Time) Message {
+func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant, filter string, now time.Time) Message {
 	title := "Who should leave the call?"
 	if len(candidates) == 1 {
 		title = "Disconnect this participant?"
@@ -234,7 +234,7 @@ func PickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 			strings.Join(participantFlags(p, now), " · "), code(p.ID))
 		btn := slack.NewButtonBlockElement(
 			fmt.Sprintf("%s:%d", actionDisconnect, i),
-			EncodeButtonValue(ButtonValue{ConversationID: conv.ID, ParticipantID: p.ID}),
+			encodeButtonValue(buttonValue{ConversationID: conv.ID, ParticipantID: p.ID}),
 			plain(truncate("Disconnect "+name+" ("+purpose(p)+")", maxButtonText)),
 		).WithStyle(slack.StyleDanger).WithConfirm(confirmDialog(conv, p))
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(row, maxSectionText)), nil,
@@ -334,9 +334,9 @@ type Outcome struct {
 	At             time.Time
 }
 
-// OutcomeMessage is the channel message for an outcome: who disconnected whom
+// outcomeMessage is the channel message for an outcome: who disconnected whom
 // from which conversation, when, and whether Genesys confirmed it.
-func OutcomeMessage(o Outcome) Message {
+func outcomeMessage(o Outcome) Message {
 	name := escapeText(displayName(o.Participant))
 	who := fmt.Sprintf("*%s* (%s)", name, escapeText(purpose(o.Participant)))
 	actor := "<@" + o.Actor + ">"

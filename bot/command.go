@@ -84,9 +84,9 @@ const usage = "*Usage:* `/disconnect &lt;call&gt; [who]`\n" +
 	"an external contact id, a phone number, or `customer` / `agent` / `external`.\n" +
 	"You get the people on the call as buttons (only you see them); nothing is disconnected until you click and confirm."
 
-// ParseCommand parses the text after /disconnect. Every error is an
+// parseCommand parses the text after /disconnect. Every error is an
 // *InputError whose message says what was wrong and what to type instead.
-func ParseCommand(text string) (Command, error) {
+func parseCommand(text string) (Command, error) {
 	if len(text) > MaxCommandText {
 		return Command{}, inputErrorf("That is %d characters; `/disconnect` takes a conversation id and optionally who to disconnect. Type `/disconnect help` for usage.", len(text))
 	}

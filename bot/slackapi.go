@@ -64,7 +64,6 @@ type responsePayload struct {
 	Blocks          []slack.Block `json:"blocks,omitempty"`
 	ResponseType    string        `json:"response_type,omitempty"`
 	ReplaceOriginal bool          `json:"replace_original"`
-	DeleteOriginal  bool          `json:"delete_original"`
 }
 
 // checkResponseURL allows https to Slack's hosts, and http(s) to the host of
@@ -108,7 +107,7 @@ func (s *SlackAPI) Respond(ctx context.Context, responseURL string, msg Message,
 	if err := s.checkResponseURL(responseURL); err != nil {
 		return err
 	}
-	p := responsePayload{Text: msg.Text, Blocks: msg.Blocks, ReplaceOriginal: opts.Replace, DeleteOriginal: opts.Delete, ResponseType: "ephemeral"}
+	p := responsePayload{Text: msg.Text, Blocks: msg.Blocks, ReplaceOriginal: opts.Replace, ResponseType: "ephemeral"}
 	if opts.InChannel {
 		p.ResponseType = "in_channel"
 	}

@@ -246,7 +246,7 @@ func (r *Runner) dispatch(workCtx context.Context, evt socketmode.Event) error {
 		}
 		r.work(workCtx, func(ctx context.Context) {
 			r.handler.HandleSlash(ctx, SlashRequest{
-				TeamID: cmd.TeamID, ChannelID: cmd.ChannelID, UserID: cmd.UserID, UserName: cmd.UserName,
+				TeamID: cmd.TeamID, ChannelID: cmd.ChannelID, UserID: cmd.UserID,
 				Text: cmd.Text, ResponseURL: cmd.ResponseURL, TriggerID: cmd.TriggerID,
 			})
 		})
