@@ -215,7 +215,7 @@ func TestE2ESocketDisconnectMidFlow(t *testing.T) {
 			if final := h.click(supervisor, picker, h.buttonFor(picker, ext.ID)); !strings.Contains(final.Text, "confirmed") {
 				t.Fatalf("after the reconnect the outcome was %q", final.Text)
 			}
-			if !h.runner.Connected() {
+			if !h.app.Connected() {
 				t.Error("runner reports the socket down")
 			}
 		})

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/bot"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
@@ -67,8 +65,7 @@ type harness struct {
 	slack   *slacktest.Server
 	genesys *genesystest.Server
 	client  *genesys.Client
-	handler *bot.Handler
-	runner  *bot.Runner
+	app     *bot.App
 	logs    *syncBuffer
 	cancel  context.CancelFunc
 	done    chan error
@@ -84,10 +81,9 @@ type harnessOptions struct {
 	authz        func(*authz.Config)
 	auditChannel string
 	grace        time.Duration
-	workTimeout  time.Duration // Runner.WorkTimeout; 0 = the default
-	// configure, when set, adjusts the handler before the bot connects
-	// (e2e_find_test.go wires Finder and SlackUsers through it).
-	configure func(h *bot.Handler, api *slack.Client, gc *genesys.Client)
+	workTimeout  time.Duration // bot.Config.WorkTimeout; 0 = the default
+	// find wires the Genesys client as the Finder (e2e_find_test.go).
+	find bool
 }
 
 func newHarness(t *testing.T, opts harnessOptions) *harness {
@@ -118,7 +114,6 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := slack.New(sl.BotToken(), slack.OptionAppLevelToken(sl.AppToken()), slack.OptionAPIURL(sl.APIURL()))
 	allowed := opts.allowedUsers
 	if allowed == nil {
 		allowed = []string{supervisor}
@@ -127,20 +122,21 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	if opts.authz != nil {
 		opts.authz(&acfg)
 	}
-	policy, err := authz.New(acfg, groupsAdapter{api}, nil)
+	cfg := bot.Config{
+		BotToken: sl.BotToken(), AppToken: sl.AppToken(), APIURL: sl.APIURL(),
+		HTTPClient: &http.Client{Timeout: 5 * time.Second}, PingInterval: 2 * time.Second,
+		Genesys: gc, Authz: acfg, Log: log, AuditChannel: opts.auditChannel,
+		Grace: opts.grace, WorkTimeout: opts.workTimeout,
+	}
+	if opts.find {
+		cfg.Finder = gc
+	}
+	app, err := bot.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, slack: sl, genesys: gen, client: gc, logs: logs, cancel: cancel, done: make(chan error, 1)}
-	h.handler = &bot.Handler{
-		Genesys: gc, Authz: policy, Slack: bot.NewSlackAPI(api, sl.APIURL(), &http.Client{Timeout: 5 * time.Second}),
-		Log: log, AuditChannel: opts.auditChannel,
-	}
-	if opts.configure != nil {
-		opts.configure(h.handler, api, gc)
-	}
-	h.runner = bot.NewRunner(bot.RunnerConfig{API: api, Handler: h.handler, Log: log, Grace: opts.grace, WorkTimeout: opts.workTimeout, PingInterval: 2 * time.Second})
-	go func() { h.done <- h.runner.Run(ctx) }()
+	h := &harness{t: t, slack: sl, genesys: gen, client: gc, app: app, logs: logs, cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- h.app.Run(ctx) }()
 	t.Cleanup(h.stop)
 	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer wcancel()
@@ -167,12 +163,6 @@ func (h *harness) stop() {
 	}
 	h.slack.Close()
 	h.genesys.Close()
-}
-
-type groupsAdapter struct{ api *slack.Client }
-
-func (g groupsAdapter) UserGroupMembers(ctx context.Context, id string) ([]string, error) {
-	return g.api.GetUserGroupMembersContext(ctx, id)
 }
 
 func (h *harness) ctx() context.Context {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
@@ -286,6 +287,16 @@ func parseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+func (c *Config) authzConfig() authz.Config {
+	return authz.Config{
+		AllowedUsers:      c.Authz.AllowedUsers,
+		AllowedUsergroups: c.Authz.AllowedUsergroups,
+		AllowedChannels:   c.Authz.AllowedChannels,
+		GroupTTL:          c.Authz.GroupTTL,
+		Contact:           c.Authz.Contact,
+	}
 }
 
 func (c *Config) genesysConfig() genesys.Config {

@@ -241,7 +241,7 @@ func (b *testBot) stop() error {
 
 func (b *testBot) waitConnected() {
 	b.t.Helper()
-	eventually(b.t, "the bot's socket to connect", b.proc.runner.Connected)
+	eventually(b.t, "the bot's socket to connect", b.proc.app.Connected)
 }
 
 // get fetches path from the bot's HTTP endpoints.
