@@ -299,7 +299,7 @@ func (s *Server) WaitConnections(ctx context.Context, n int) error {
 // Disconnect sends {"type":"disconnect","reason":reason} to every connection,
 // as Slack does before refreshing a link. An empty reason means
 // "refresh_requested". The client reconnects through apps.connections.open;
-// connections still open after Options.DisconnectGrace are closed.
+// connections still open after disconnectGrace are closed.
 func (s *Server) Disconnect(reason string) {
 	s.mu.Lock()
 	var targets []*conn
@@ -332,7 +332,7 @@ func (s *Server) disconnect(c *conn, reason string) {
 	c.draining = true
 	s.stats.Disconnects++
 	if c.graceTimer == nil {
-		c.graceTimer = time.AfterFunc(s.opts.DisconnectGrace, c.close)
+		c.graceTimer = time.AfterFunc(disconnectGrace, c.close)
 	}
 	s.notifyLocked()
 	s.mu.Unlock()
