@@ -44,7 +44,7 @@ func decodeButtonValue(s string) (buttonValue, error) {
 	if len(parts) != 3 || parts[0] != buttonVersion {
 		return buttonValue{}, errBadButton
 	}
-	if !uuidRE.MatchString(parts[1]) || !uuidRE.MatchString(parts[2]) {
+	if !isUUID(parts[1]) || !isUUID(parts[2]) {
 		return buttonValue{}, errBadButton
 	}
 	return buttonValue{ConversationID: strings.ToLower(parts[1]), ParticipantID: strings.ToLower(parts[2])}, nil
@@ -90,7 +90,7 @@ func decodeConversationButton(s string) (conversationID, who string, err error) 
 		return "", "", errBadButton
 	}
 	id, rest := s[len(prefix):len(prefix)+36], s[len(prefix)+36:]
-	if !uuidRE.MatchString(id) {
+	if !isUUID(id) {
 		return "", "", errBadButton
 	}
 	if rest != "" {

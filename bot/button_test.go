@@ -53,7 +53,7 @@ func FuzzDecodeButtonValue(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !uuidRE.MatchString(v.ConversationID) || !uuidRE.MatchString(v.ParticipantID) {
+		if !isUUID(v.ConversationID) || !isUUID(v.ParticipantID) {
 			t.Fatalf("decoded non-UUID ids from %q: %+v", value, v)
 		}
 		if !strings.EqualFold(encodeButtonValue(v), value) {

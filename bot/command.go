@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
@@ -67,9 +68,7 @@ func inputErrorf(format string, args ...any) error {
 }
 
 var (
-	uuidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	slackIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
-	phoneRE   = regexp.MustCompile(`^\+?[0-9(][0-9 ().\-/]{3,30}$`)
+	phoneRE = regexp.MustCompile(`^\+?[0-9(][0-9 ().\-/]{3,30}$`)
 	// phoneStartRE and phonePartRE are the groups of a number typed with spaces.
 	phoneStartRE = regexp.MustCompile(`^\+?[0-9(][0-9().\-/]{0,15}$`)
 	phonePartRE  = regexp.MustCompile(`^[0-9().\-/]{1,15}$`)
@@ -174,7 +173,7 @@ func parseTarget(arg string) (Target, error) {
 		switch {
 		case strings.HasPrefix(link, "@"):
 			id := strings.TrimPrefix(link, "@")
-			if !slackIDRE.MatchString(id) {
+			if !authz.IsUserID(id) {
 				return Target{}, inputErrorf("%s is not a Slack user mention I can use.", quote(arg))
 			}
 			return Target{Kind: TargetAgent, SlackUser: id}, nil
@@ -191,7 +190,7 @@ func parseTarget(arg string) (Target, error) {
 		}
 	}
 	switch {
-	case uuidRE.MatchString(arg):
+	case isUUID(arg):
 		return Target{Kind: TargetConversation, Value: strings.ToLower(arg)}, nil
 	case strings.HasPrefix(strings.ToLower(arg), "queue:"):
 		q, _ := cutQueuePrefix(arg)
@@ -277,3 +276,7 @@ func quote(s string) string {
 	}
 	return "`" + escapeCode(s) + "`"
 }
+
+// isUUID reports whether s is a Genesys id; genesys.ValidateID is the one
+// check of that shape.
+func isUUID(s string) bool { return genesys.ValidateID("id", s) == nil }

@@ -120,7 +120,7 @@ func FuzzParseCommand(f *testing.F) {
 			}
 			return
 		}
-		if cmd.Target.Kind == TargetConversation && !uuidRE.MatchString(cmd.Target.Value) {
+		if cmd.Target.Kind == TargetConversation && !isUUID(cmd.Target.Value) {
 			t.Fatalf("conversation target %q is not a UUID", cmd.Target.Value)
 		}
 		if cmd.Target.Kind == TargetConversation && strings.ToLower(cmd.Target.Value) != cmd.Target.Value {

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -201,8 +200,6 @@ func (p problems) err() error {
 	return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(p, "\n  - "))
 }
 
-var slackIDListRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{2,20}$`)
-
 func (c *Config) validateGenesys(p *problems) {
 	g := c.Genesys
 	if g.ClientID == "" {
@@ -259,7 +256,7 @@ func (c *Config) validateSlack(p *problems) {
 	if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.HasSuffix(s.APIURL, "/") {
 		p.addf("slack.api_url %q must be an http(s) URL ending in / (default https://slack.com/api/)", s.APIURL)
 	}
-	if c.Audit.Channel != "" && !slackIDListRE.MatchString(c.Audit.Channel) {
+	if c.Audit.Channel != "" && !authz.IsChannelID(c.Audit.Channel) {
 		p.addf("audit.channel %q must be a channel id (C…), not a name", c.Audit.Channel)
 	}
 }
