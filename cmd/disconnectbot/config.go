@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -19,78 +20,80 @@ import (
 // Config is everything the bot and the command line read. Every key can be
 // set in the YAML file, as DISCONNECTBOT_<SECTION>_<KEY>, and some by the
 // conventional Slack and Genesys variable names.
+//
+// The struct is the one list of keys: configKeys walks it for the defaults
+// (tag default), the conventional environment names (tag env; the
+// DISCONNECTBOT_ name wins when both are set) and the unknown-key check.
 type Config struct {
 	Slack struct {
-		AppToken string `mapstructure:"app_token"`
-		BotToken string `mapstructure:"bot_token"`
-		APIURL   string `mapstructure:"api_url"`
+		AppToken string `mapstructure:"app_token" env:"SLACK_APP_TOKEN"`
+		BotToken string `mapstructure:"bot_token" env:"SLACK_BOT_TOKEN"`
+		APIURL   string `mapstructure:"api_url" default:"https://slack.com/api/"`
 	} `mapstructure:"slack"`
 	Genesys struct {
-		Region       string `mapstructure:"region"`
-		ClientID     string `mapstructure:"client_id"`
-		ClientSecret string `mapstructure:"client_secret"`
+		Region       string `mapstructure:"region" env:"GENESYSCLOUD_REGION"`
+		ClientID     string `mapstructure:"client_id" env:"GENESYSCLOUD_OAUTHCLIENT_ID"`
+		ClientSecret string `mapstructure:"client_secret" env:"GENESYSCLOUD_OAUTHCLIENT_SECRET"`
 		APIURL       string `mapstructure:"api_url"`
 		LoginURL     string `mapstructure:"login_url"`
-		Endpoints    string `mapstructure:"endpoints"`
+		Endpoints    string `mapstructure:"endpoints" default:"auto"`
 	} `mapstructure:"genesys"`
 	Authz struct {
 		AllowedUsers      []string      `mapstructure:"allowed_users"`
 		AllowedUsergroups []string      `mapstructure:"allowed_usergroups"`
 		AllowedChannels   []string      `mapstructure:"allowed_channels"`
-		GroupTTL          time.Duration `mapstructure:"group_ttl"`
+		GroupTTL          time.Duration `mapstructure:"group_ttl" default:"5m"`
 		Contact           string        `mapstructure:"contact"`
 	} `mapstructure:"authz"`
 	Audit struct {
 		Channel string `mapstructure:"channel"`
 	} `mapstructure:"audit"`
 	HTTP struct {
-		Addr string `mapstructure:"addr"`
+		Addr string `mapstructure:"addr" default:":8080"`
 	} `mapstructure:"http"`
 	Log struct {
-		Level  string `mapstructure:"level"`
-		Format string `mapstructure:"format"`
+		Level  string `mapstructure:"level" default:"info"`
+		Format string `mapstructure:"format" default:"json"`
 	} `mapstructure:"log"`
 	Shutdown struct {
-		Grace time.Duration `mapstructure:"grace"`
+		Grace time.Duration `mapstructure:"grace" default:"20s"`
 	} `mapstructure:"shutdown"`
 	Find struct {
-		DefaultCountry string `mapstructure:"default_country"`
+		DefaultCountry string `mapstructure:"default_country" default:"US"`
 	} `mapstructure:"find"`
 }
 
-// defaults lists every key with its default; it is also the list of keys
-// viper binds to environment variables.
-var configDefaults = map[string]any{
-	"slack.app_token":          "",
-	"slack.bot_token":          "",
-	"slack.api_url":            "https://slack.com/api/",
-	"genesys.region":           "",
-	"genesys.client_id":        "",
-	"genesys.client_secret":    "",
-	"genesys.api_url":          "",
-	"genesys.login_url":        "",
-	"genesys.endpoints":        "auto",
-	"authz.allowed_users":      []string{},
-	"authz.allowed_usergroups": []string{},
-	"authz.allowed_channels":   []string{},
-	"authz.group_ttl":          "5m",
-	"authz.contact":            "",
-	"audit.channel":            "",
-	"http.addr":                ":8080",
-	"log.level":                "info",
-	"log.format":               "json",
-	"shutdown.grace":           "20s",
-	"find.default_country":     "US",
+// configKey is one key of Config, as configKeys finds it.
+type configKey struct {
+	name string   // section.key
+	def  any      // the default: a string, or []string{} for lists
+	env  []string // environment names, the DISCONNECTBOT_ one first
+	list bool     // a list of ids ([]string)
+	dur  bool     // a time.Duration
 }
 
-// conventionalEnv are the names Slack's and Genesys's own tools use. The
-// DISCONNECTBOT_ name wins when both are set.
-var conventionalEnv = map[string]string{
-	"slack.app_token":       "SLACK_APP_TOKEN",
-	"slack.bot_token":       "SLACK_BOT_TOKEN",
-	"genesys.region":        "GENESYSCLOUD_REGION",
-	"genesys.client_id":     "GENESYSCLOUD_OAUTHCLIENT_ID",
-	"genesys.client_secret": "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+// configKeys walks Config once for every key it has.
+func configKeys() []configKey {
+	var keys []configKey
+	sections := reflect.TypeFor[Config]()
+	for i := range sections.NumField() {
+		sec := sections.Field(i)
+		for j := range sec.Type.NumField() {
+			f := sec.Type.Field(j)
+			k := configKey{name: sec.Tag.Get("mapstructure") + "." + f.Tag.Get("mapstructure")}
+			k.env = []string{"DISCONNECTBOT_" + strings.ToUpper(strings.ReplaceAll(k.name, ".", "_"))}
+			if conv := f.Tag.Get("env"); conv != "" {
+				k.env = append(k.env, conv)
+			}
+			k.def = f.Tag.Get("default")
+			k.dur = f.Type == reflect.TypeFor[time.Duration]()
+			if f.Type.Kind() == reflect.Slice {
+				k.list, k.def = true, []string{}
+			}
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // loadConfig reads the config file (if any) and the environment. It checks
@@ -98,8 +101,9 @@ var conventionalEnv = map[string]string{
 // subcommand (see Config.validate*).
 func loadConfig(path string, getenv func(string) string) (*Config, error) {
 	v := viper.New()
-	for key, def := range configDefaults {
-		v.SetDefault(key, def)
+	keys := configKeys()
+	for _, k := range keys {
+		v.SetDefault(k.name, k.def)
 	}
 	if path != "" {
 		v.SetConfigFile(path)
@@ -113,34 +117,28 @@ func loadConfig(path string, getenv func(string) string) (*Config, error) {
 			}
 			return nil, fmt.Errorf("reading config file %s: %w", path, err)
 		}
-		if unknown := unknownKeys(v); len(unknown) > 0 {
+		if unknown := unknownKeys(v, keys); len(unknown) > 0 {
 			return nil, fmt.Errorf("config file %s has unknown keys: %s (see config.yaml.example for the valid ones)", path, strings.Join(unknown, ", "))
 		}
 	}
 	// Environment variables are read through getenv (not viper's
 	// AutomaticEnv) so tests can pass their own environment.
-	for key := range configDefaults {
-		names := []string{"DISCONNECTBOT_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))}
-		if conv, ok := conventionalEnv[key]; ok {
-			names = append(names, conv)
-		}
-		for _, name := range names {
+	var bad []string
+	for _, k := range keys {
+		for _, name := range k.env {
 			if val := getenv(name); val != "" {
-				v.Set(key, val)
+				v.Set(k.name, val)
 				break
 			}
 		}
-	}
-	for _, key := range []string{"authz.allowed_users", "authz.allowed_usergroups", "authz.allowed_channels"} {
-		v.Set(key, splitList(v.Get(key)))
-	}
-	// Durations are checked here so the error names the key and the value
-	// (mapstructure's message drops the value).
-	var bad []string
-	for _, key := range []string{"authz.group_ttl", "shutdown.grace"} {
-		if s, ok := v.Get(key).(string); ok {
+		if k.list {
+			v.Set(k.name, splitList(v.Get(k.name)))
+		}
+		// Durations are checked here so the error names the key and the
+		// value (mapstructure's message drops the value).
+		if s, ok := v.Get(k.name).(string); ok && k.dur {
 			if _, err := time.ParseDuration(strings.TrimSpace(s)); err != nil {
-				bad = append(bad, fmt.Sprintf("%s %q is not a duration (write it like 30s, 5m or 1h)", key, s))
+				bad = append(bad, fmt.Sprintf("%s %q is not a duration (write it like 30s, 5m or 1h)", k.name, s))
 			}
 		}
 	}
@@ -154,10 +152,14 @@ func loadConfig(path string, getenv func(string) string) (*Config, error) {
 	return &cfg, nil
 }
 
-func unknownKeys(v *viper.Viper) []string {
+func unknownKeys(v *viper.Viper, keys []configKey) []string {
+	known := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		known[k.name] = true
+	}
 	var unknown []string
 	for _, k := range v.AllKeys() {
-		if _, ok := configDefaults[k]; !ok {
+		if !known[k] {
 			unknown = append(unknown, k)
 		}
 	}
