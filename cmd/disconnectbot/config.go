@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -202,43 +203,77 @@ func (p problems) err() error {
 	return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(p, "\n  - "))
 }
 
+// validateGenesys builds the Genesys client from the configuration, as run
+// does, and reports every key it refuses. genesys.New stops at the first
+// bad field, so each refused field is given a value it accepts and the
+// client is built again, until it builds. The words (which key, which
+// environment variable) are this command's; whether a value is good is
+// genesys.New's to say.
 func (c *Config) validateGenesys(p *problems) {
+	gcfg := c.genesysConfig()
+	for range 8 {
+		_, err := genesys.New(context.Background(), gcfg)
+		if err == nil {
+			return
+		}
+		inErr, ok := errors.AsType[*genesys.InputError](err)
+		if !ok {
+			p.addf("%s", genesys.UserMessage(err))
+			return
+		}
+		p.addf("%s", c.genesysProblem(inErr))
+		if !acceptField(&gcfg, inErr.Field) {
+			return
+		}
+	}
+}
+
+// genesysProblem says what is wrong with the key genesys.New refused.
+func (c *Config) genesysProblem(err *genesys.InputError) string {
 	g := c.Genesys
-	if g.ClientID == "" {
-		p.addf("genesys.client_id is missing (or set GENESYSCLOUD_OAUTHCLIENT_ID): the id of a Genesys OAuth client with the Client Credentials grant")
-	}
-	if g.ClientSecret == "" {
-		p.addf("genesys.client_secret is missing (or set GENESYSCLOUD_OAUTHCLIENT_SECRET)")
-	}
-	switch {
-	case g.APIURL != "":
-		// The login URL follows from the API URL (api.x → login.x, else the
-		// same URL) unless genesys.login_url says otherwise.
-		for key, raw := range map[string]string{"genesys.api_url": g.APIURL, "genesys.login_url": g.LoginURL} {
-			if raw == "" {
-				continue
-			}
-			if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				p.addf("%s %q is not an http(s) URL", key, raw)
-			}
+	switch key := err.Field; {
+	case key == "genesys.client_id":
+		return "genesys.client_id is missing (or set GENESYSCLOUD_OAUTHCLIENT_ID): the id of a Genesys OAuth client with the Client Credentials grant"
+	case key == "genesys.client_secret":
+		return "genesys.client_secret is missing (or set GENESYSCLOUD_OAUTHCLIENT_SECRET)"
+	case key == "genesys.region" && g.Region == "" && g.LoginURL != "":
+		return "genesys.api_url is missing: genesys.login_url alone is not enough; set genesys.api_url too, or genesys.region"
+	case key == "genesys.region" && g.Region == "":
+		return "genesys.region is missing (or set GENESYSCLOUD_REGION): one of " + strings.Join(genesys.RegionNames(), ", ")
+	case key == "genesys.api_url" || key == "genesys.login_url":
+		raw := g.APIURL
+		if key == "genesys.login_url" {
+			raw = g.LoginURL
 		}
-	case g.Region == "" && g.LoginURL != "":
-		p.addf("genesys.api_url is missing: genesys.login_url alone is not enough; set genesys.api_url too, or genesys.region")
-	case g.Region == "":
-		p.addf("genesys.region is missing (or set GENESYSCLOUD_REGION): one of %s", strings.Join(genesys.RegionNames(), ", "))
+		return fmt.Sprintf("%s %q is not an http(s) URL the client can use (a base URL like https://api.mypurecloud.com, without user name, query or fragment)", key, raw)
+	case strings.Contains(err.Message, key):
+		return err.Message
 	default:
-		if _, _, err := genesys.ResolveRegion(g.Region); err != nil {
-			p.addf("%s", genesys.UserMessage(err)) // it names genesys.region and the valid regions
-		}
+		return key + ": " + err.Message
 	}
-	if _, err := genesys.ParseCountry(c.Find.DefaultCountry); err != nil {
-		p.addf("%s", genesys.UserMessage(err))
-	}
-	switch genesys.EndpointFamily(g.Endpoints) {
-	case "", genesys.FamilyAuto, genesys.FamilyGeneric, genesys.FamilyCalls:
+}
+
+// acceptField replaces a field genesys.New refused with one it accepts, so
+// the next build reaches the next field. It reports false for a field it
+// does not know.
+func acceptField(g *genesys.Config, key string) bool {
+	switch key {
+	case "genesys.client_id":
+		g.ClientID = "checked"
+	case "genesys.client_secret":
+		g.ClientSecret = "checked"
+	case "genesys.region", "genesys.api_url":
+		g.Region, g.APIURL = "", "https://api.checked.invalid"
+	case "genesys.login_url":
+		g.LoginURL = ""
+	case "find.default_country":
+		g.DefaultCountry = "US"
+	case "genesys.endpoints":
+		g.Endpoints = genesys.FamilyAuto
 	default:
-		p.addf("genesys.endpoints %q is not one of auto, generic, calls", g.Endpoints)
+		return false
 	}
+	return true
 }
 
 func (c *Config) validateSlack(p *problems) {
@@ -266,7 +301,8 @@ func (c *Config) validateSlack(p *problems) {
 func (c *Config) validateRun(p *problems) {
 	c.validateSlack(p)
 	c.validateGenesys(p)
-	if c.Authz.GroupTTL <= 0 {
+	c.validateAuthz(p)
+	if c.Authz.GroupTTL == 0 { // negative: authz.New says so
 		p.addf("authz.group_ttl must be a positive duration like 5m")
 	}
 	if c.Shutdown.Grace <= 0 {
@@ -279,6 +315,22 @@ func (c *Config) validateRun(p *problems) {
 		p.addf("log.format %q is not json or text", c.Log.Format)
 	}
 }
+
+// validateAuthz builds the allow-list as run does (the workspace is not
+// known yet) and reports every entry it refuses.
+func (c *Config) validateAuthz(p *problems) {
+	_, err := authz.New(c.authzConfig(), noGroups{}, nil)
+	if cfgErr, ok := errors.AsType[*authz.ConfigError](err); ok {
+		*p = append(*p, cfgErr.Problems...)
+	} else if err != nil {
+		p.addf("%v", err)
+	}
+}
+
+// noGroups stands in for Slack while the allow-list is only checked.
+type noGroups struct{}
+
+func (noGroups) UserGroupMembers(context.Context, string) ([]string, error) { return nil, nil }
 
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
