@@ -1,9 +1,7 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/bot"
+	"github.com/disconnectbot/disconnectbot/bot/logtest"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
 	"github.com/disconnectbot/disconnectbot/genesys"
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
@@ -28,36 +27,6 @@ const (
 	channel          = "C0SUPPORT1"
 )
 
-// syncBuffer is a log sink that tests can read while the bot writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns the JSON log lines whose msg is msg.
-func (b *syncBuffer) lines(msg string) []map[string]any {
-	var out []map[string]any
-	for _, line := range strings.Split(b.String(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // harness is the real bot (Handler + Runner over slack-go's socketmode)
 // between the fake Slack and the Genesys emulator, over real HTTP.
 type harness struct {
@@ -66,7 +35,7 @@ type harness struct {
 	genesys *genesystest.Server
 	client  *genesys.Client
 	app     *bot.App
-	logs    *syncBuffer
+	logs    *logtest.Buffer
 	cancel  context.CancelFunc
 	done    chan error
 }
@@ -88,7 +57,7 @@ type harnessOptions struct {
 
 func newHarness(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if opts.slack.PingInterval == 0 {
 		opts.slack.PingInterval = 200 * time.Millisecond
@@ -226,6 +195,32 @@ func (h *harness) channelPosts(ch string) []slacktest.Message {
 	return out
 }
 
+// concurrently runs f(0), …, f(n-1) at once and fails t on any error.
+func concurrently(t *testing.T, n int, f func(i int) error) {
+	t.Helper()
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs <- f(i) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// pickerOn starts a three-party call and shows its picker to the
+// supervisor: the call, its live participant with purpose, and the picker.
+func (h *harness) pickerOn(t *testing.T, purpose string) (genesystest.Conversation, genesystest.Participant, slacktest.Message) {
+	t.Helper()
+	conv := h.genesys.ThreePartyConference()
+	p := participantByPurpose(t, conv, purpose)
+	return conv, p, h.slash(supervisor, conv.ID)
+}
+
 func participantByPurpose(t *testing.T, c genesystest.Conversation, purpose string) genesystest.Participant {
 	t.Helper()
 	for _, p := range c.Participants {
@@ -257,7 +252,7 @@ func (h *harness) waitLines(msg string, n int) []map[string]any {
 	h.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		lines := h.logs.lines(msg)
+		lines := h.logs.Lines(msg)
 		if len(lines) >= n || time.Now().After(deadline) {
 			return lines
 		}
@@ -341,7 +336,7 @@ func (h *harness) auditLine(want map[string]string) map[string]any {
 	h.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		for _, l := range h.logs.lines("audit") {
+		for _, l := range h.logs.Lines("audit") {
 			ok := true
 			for k, v := range want {
 				if fmt.Sprint(l[k]) != v {
@@ -354,7 +349,7 @@ func (h *harness) auditLine(want map[string]string) map[string]any {
 			}
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("no audit line with %v; have %v", want, h.logs.lines("audit"))
+			h.t.Fatalf("no audit line with %v; have %v", want, h.logs.Lines("audit"))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

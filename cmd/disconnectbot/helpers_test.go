@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"go.uber.org/goleak"
 	"io"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/disconnectbot/disconnectbot/bot/logtest"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
 	"github.com/disconnectbot/disconnectbot/genesys"
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
@@ -65,42 +64,15 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// syncBuffer is a log sink that tests can read while the bot writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns the JSON log records whose msg is msg.
-func (b *syncBuffer) lines(msg string) []map[string]any {
-	var out []map[string]any
-	for line := range strings.SplitSeq(b.String(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
+// syncBuffer is the bot's log, read while the bot writes.
+type syncBuffer struct{ logtest.Buffer }
 
 // waitLines waits until the log has at least n records with message msg.
 func (b *syncBuffer) waitLines(t *testing.T, msg string, n int) []map[string]any {
 	t.Helper()
 	var lines []map[string]any
 	eventually(t, fmt.Sprintf("%d log lines %q", n, msg), func() bool {
-		lines = b.lines(msg)
+		lines = b.Lines(msg)
 		return len(lines) >= n
 	})
 	return lines
