@@ -186,13 +186,7 @@ func (h *harness) click(user string, msg slacktest.Message, b slacktest.Button) 
 
 // channelPosts returns the messages everyone in the channel sees.
 func (h *harness) channelPosts(ch string) []slacktest.Message {
-	var out []slacktest.Message
-	for _, m := range h.slack.Messages() {
-		if m.Channel == ch && m.User == "" && (m.Kind == slacktest.KindPost || m.ResponseType == "in_channel") {
-			out = append(out, m)
-		}
-	}
-	return out
+	return h.slack.ChannelPosts(ch)
 }
 
 // concurrently runs f(0), …, f(n-1) at once and fails t on any error.

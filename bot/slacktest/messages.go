@@ -178,6 +178,18 @@ func (s *Server) Current(msg Message) (Message, bool) {
 	return v.msg, true
 }
 
+// ChannelPosts returns every message posted for everyone in channel
+// (chat.postMessage, or an in_channel response), in order, as posted.
+func (s *Server) ChannelPosts(channel string) []Message {
+	var out []Message
+	for _, m := range s.Messages() {
+		if m.Channel == channel && m.User == "" && (m.Kind == KindPost || m.ResponseType == "in_channel") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Visible returns the messages user currently sees in channel: channel
 // messages plus user's ephemeral ones, in the order they were first posted,
 // each in its current version. Deleted messages are left out.

@@ -291,13 +291,7 @@ func (f *fakes) finalAnswer(t *testing.T, user string, after int) slacktest.Mess
 
 // channelPosts returns the messages everyone in ch sees.
 func (f *fakes) channelPosts(ch string) []slacktest.Message {
-	var out []slacktest.Message
-	for _, m := range f.slack.Messages() {
-		if m.Channel == ch && m.User == "" && (m.Kind == slacktest.KindPost || m.ResponseType == "in_channel") {
-			out = append(out, m)
-		}
-	}
-	return out
+	return f.slack.ChannelPosts(ch)
 }
 
 func (f *fakes) patches() int {
