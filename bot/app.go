@@ -53,7 +53,7 @@ type Config struct {
 // App is the wired bot: the disconnect flow behind the Socket Mode
 // transport.
 type App struct {
-	handler   *Handler
+	handler   *handler
 	transport *socketTransport
 	policy    *authz.Policy
 }
@@ -89,16 +89,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{
+	h := &handler{
 		Genesys:      cfg.Genesys,
 		Authz:        policy,
-		Slack:        NewSlackAPI(api, cfg.APIURL, httpClient),
+		Slack:        newSlackAPI(api, cfg.APIURL, httpClient),
 		Log:          cfg.Log,
 		Metrics:      cfg.Metrics,
 		AuditChannel: cfg.AuditChannel,
 	}
 	if cfg.Finder != nil {
-		h.Finder, h.SlackUsers = cfg.Finder, SlackUserDirectory{API: api}
+		h.Finder, h.SlackUsers = cfg.Finder, slackUserDirectory{API: api}
 	}
 	t := newSocketTransport(api, h, transportConfig{
 		log: cfg.Log.With("component", "slack"), metrics: cfg.Metrics,

@@ -1,10 +1,12 @@
 // Package bot is the Slack side of disconnectbot: it parses /disconnect,
 // draws the participant picker, handles the clicks, and posts outcomes.
 //
-// The disconnect flow lives in plain functions (Handler) that know nothing of
-// sockets; the Socket Mode transport (Runner) only acks envelopes and hands
-// them over, so the flow can be tested without a socket and the transport
-// without Genesys.
+// New wires it: the Slack client, the allow-list, the flow and the Socket
+// Mode transport; App.Run serves. The disconnect flow (handler.go, flow.go,
+// find.go) lives in plain functions that know nothing of sockets and return
+// what happened; the transport (socket.go) only acks envelopes and hands
+// them over, so the flow is tested without a socket (handler_test.go) and
+// the transport without Genesys.
 package bot
 
 import (

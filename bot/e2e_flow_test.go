@@ -10,7 +10,7 @@ import (
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
 )
 
-// The end-to-end tests of the /disconnect flow: the real Handler and Runner
+// The end-to-end tests of the /disconnect flow: the real bot (bot.New)
 // over slack-go's socketmode client, between the fake Slack and the Genesys
 // emulator. Faults are in e2e_faults_test.go, authorization and forgery in
 // e2e_security_test.go.

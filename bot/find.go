@@ -42,7 +42,7 @@ type search struct {
 // target, asks Genesys analytics for in-progress calls, re-reads them, and
 // shows the participant picker (one call), a conversation picker (several)
 // or says that nothing was found.
-func (h *Handler) handleFind(ctx context.Context, to replyTo, cmd Command) result {
+func (h *handler) handleFind(ctx context.Context, to replyTo, cmd Command) result {
 	s, failed := h.resolveSearch(ctx, to, cmd)
 	if failed != nil {
 		return *failed
@@ -54,7 +54,7 @@ func (h *Handler) handleFind(ctx context.Context, to replyTo, cmd Command) resul
 // (Genesys answered 404): it may be an agent's user id. It reports whether
 // it handled the command; when the id is not a user either, the caller
 // reports the original 404.
-func (h *Handler) findByUserID(ctx context.Context, to replyTo, cmd Command) (result, bool) {
+func (h *handler) findByUserID(ctx context.Context, to replyTo, cmd Command) (result, bool) {
 	if h.Finder == nil {
 		return result{}, false
 	}
@@ -83,7 +83,7 @@ func agentSearch(u *genesys.User) search {
 
 // resolveSearch turns the target into a filter. On failure it has already
 // answered the user and returns what the command came to.
-func (h *Handler) resolveSearch(ctx context.Context, to replyTo, cmd Command) (search, *result) {
+func (h *handler) resolveSearch(ctx context.Context, to replyTo, cmd Command) (search, *result) {
 	var (
 		s   search
 		err error
@@ -103,7 +103,7 @@ func (h *Handler) resolveSearch(ctx context.Context, to replyTo, cmd Command) (s
 	}
 	var r result
 	if ref, ok := errors.AsType[*refusedSearch](err); ok {
-		h.reply(ctx, to, errorMessage(ref.text), RespondOptions{})
+		h.reply(ctx, to, errorMessage(ref.text), respondOptions{})
 		r = done(ref.outcome, ref.reason)
 	} else {
 		r = h.genesysError(ctx, to, err, failedCall{log: "find: " + lookupOf(cmd.Target.Kind) + " failed"})
@@ -130,7 +130,7 @@ func refusal(outcome, reason, text string) error {
 }
 
 // slackEmail turns a mention into the e-mail in the person's Slack profile.
-func (h *Handler) slackEmail(ctx context.Context, slackUser, mention string) (string, error) {
+func (h *handler) slackEmail(ctx context.Context, slackUser, mention string) (string, error) {
 	if h.SlackUsers == nil {
 		return "", refusal(outcomeBadInput, "mentions_not_enabled", "This bot cannot look up Slack mentions. Give the agent's e-mail address or Genesys user id instead.")
 	}
@@ -151,7 +151,7 @@ func (h *Handler) slackEmail(ctx context.Context, slackUser, mention string) (st
 }
 
 // agentTarget finds the Genesys user an agent target names.
-func (h *Handler) agentTarget(ctx context.Context, t Target) (search, error) {
+func (h *handler) agentTarget(ctx context.Context, t Target) (search, error) {
 	email, mention := t.Value, ""
 	if t.SlackUser != "" {
 		mention = "<@" + t.SlackUser + ">"
@@ -177,7 +177,7 @@ func (h *Handler) agentTarget(ctx context.Context, t Target) (search, error) {
 }
 
 // phoneTarget reads a typed phone number.
-func (h *Handler) phoneTarget(t Target) (search, error) {
+func (h *handler) phoneTarget(t Target) (search, error) {
 	e164, err := h.Finder.NormalizePhone(t.Value)
 	if err != nil {
 		return search{}, refusal(outcomeBadInput, "bad_phone", escapeText(genesys.UserMessage(err))+". Type it with its country code, e.g. `/disconnect +13175550123`.")
@@ -186,7 +186,7 @@ func (h *Handler) phoneTarget(t Target) (search, error) {
 }
 
 // queueTarget finds the one queue a queue target names.
-func (h *Handler) queueTarget(ctx context.Context, t Target) (search, error) {
+func (h *handler) queueTarget(ctx context.Context, t Target) (search, error) {
 	q, err := h.Finder.ResolveQueue(ctx, t.Value)
 	if amb, ok := errors.AsType[*genesys.AmbiguousQueueError](err); ok {
 		return search{}, refusal(outcomeFindAmbiguous, "ambiguous_queue", ambiguousQueueText(t.Value, amb))
@@ -223,7 +223,7 @@ func ambiguousQueueText(typed string, amb *genesys.AmbiguousQueueError) string {
 }
 
 // runSearch queries analytics, re-reads the candidates, and answers.
-func (h *Handler) runSearch(ctx context.Context, to replyTo, cmd Command, s search) result {
+func (h *handler) runSearch(ctx context.Context, to replyTo, cmd Command, s search) result {
 	failed := failedCall{log: "find failed", attrs: []any{"search", s.plain}}
 	res, err := h.Finder.FindConversations(ctx, s.filter)
 	if err != nil {
@@ -249,25 +249,25 @@ func (h *Handler) runSearch(ctx context.Context, to replyTo, cmd Command, s sear
 	now := h.now()
 	switch {
 	case len(convs) == 0:
-		h.reply(ctx, to, noCallFoundMessage(s, res, live), RespondOptions{})
+		h.reply(ctx, to, noCallFoundMessage(s, res, live), respondOptions{})
 		return done(outcomeFindNone, s.plain)
 	case len(convs) == 1 && live.Failed == 0:
 		r := h.showPicker(ctx, to, convs[0], cmd)
 		r.conversation = convs[0].ID
 		return r
 	}
-	h.reply(ctx, to, conversationPickerMessage(convs, s.what, cmd.Who, findNotes(res, live, len(convs)), now), RespondOptions{})
+	h.reply(ctx, to, conversationPickerMessage(convs, s.what, cmd.Who, findNotes(res, live, len(convs)), now), respondOptions{})
 	return done(outcomeFindPickerShown, s.plain)
 }
 
 // handleConversationClick runs a click on a conversation picker button: it
 // authorizes the clicking user again, re-reads the call, and replaces the
 // conversation picker with that call's participant picker.
-func (h *Handler) handleConversationClick(ctx context.Context, req ClickRequest) result {
+func (h *handler) handleConversationClick(ctx context.Context, req clickRequest) result {
 	convID, who, err := decodeConversationButton(req.Value)
 	if err != nil {
 		h.Log.Warn("rejected conversation button value", "slack_user", req.UserID, "value_len", len(req.Value))
-		h.reply(ctx, req.replyTo(), errorMessage("That button is not valid: "+err.Error()+"."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("That button is not valid: "+err.Error()+"."), respondOptions{})
 		return done(outcomeBadButton, "invalid_value")
 	}
 	r := h.pickConversation(ctx, req, convID, who)
@@ -275,7 +275,7 @@ func (h *Handler) handleConversationClick(ctx context.Context, req ClickRequest)
 	return r
 }
 
-func (h *Handler) pickConversation(ctx context.Context, req ClickRequest, convID, who string) result {
+func (h *handler) pickConversation(ctx context.Context, req clickRequest, convID, who string) result {
 	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.replyTo()); !decision.Allowed {
 		return done(outcomeDenied, decision.Reason)
 	}
@@ -285,7 +285,7 @@ func (h *Handler) pickConversation(ctx context.Context, req ClickRequest, convID
 	}
 	if conv.Ended() {
 		// Keep the list: the other calls on it may still be live.
-		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: Conversation %s has ended since the list was made; pick another call, or search again.", code(conv.ID))), RespondOptions{})
+		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: Conversation %s has ended since the list was made; pick another call, or search again.", code(conv.ID))), respondOptions{})
 		return done(outcomeConversationEnded, "")
 	}
 	// The participant picker takes the place of the conversation picker.

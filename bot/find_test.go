@@ -165,7 +165,7 @@ func TestSlackUserDirectory(t *testing.T) {
 	sl.AddUser(slacktest.User{ID: "U0NOMAIL01", Name: "guest"})
 	sl.AddUser(slacktest.User{ID: "U0GONE0001", Name: "gone", Email: "gone@example.com", Deleted: true})
 	sl.AddUser(slacktest.User{ID: "U0BOT00002", Name: "robot", Email: "robot@example.com", IsBot: true})
-	d := SlackUserDirectory{API: slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))}
+	d := slackUserDirectory{API: slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))}
 	ctx := context.Background()
 	if got, err := d.UserEmail(ctx, "U0ANN00001"); err != nil || got != "ann@example.com" {
 		t.Errorf("ann: %q, %v", got, err)
@@ -188,7 +188,7 @@ func TestSlackUserDirectory(t *testing.T) {
 	if _, err := d.UserEmail(ctx, "U0ANN00001"); err == nil || errors.Is(err, ErrNoSlackEmail) {
 		t.Errorf("other error: %v", err)
 	}
-	if _, err := (SlackUserDirectory{}).UserEmail(ctx, "U0ANN00001"); err == nil {
+	if _, err := (slackUserDirectory{}).UserEmail(ctx, "U0ANN00001"); err == nil {
 		t.Error("no client: no error")
 	}
 }

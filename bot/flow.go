@@ -11,10 +11,10 @@ import (
 
 // showPicker replies with the participants of conv (filtered by the
 // command's selector, if any) as buttons.
-func (h *Handler) showPicker(ctx context.Context, to replyTo, conv *genesys.Conversation, cmd Command) result {
+func (h *handler) showPicker(ctx context.Context, to replyTo, conv *genesys.Conversation, cmd Command) result {
 	now := h.now()
 	if conv.Ended() {
-		h.reply(ctx, to, infoMessage(fmt.Sprintf(":information_source: Conversation %s has ended; there is nobody to disconnect.", code(conv.ID))), RespondOptions{})
+		h.reply(ctx, to, infoMessage(fmt.Sprintf(":information_source: Conversation %s has ended; there is nobody to disconnect.", code(conv.ID))), respondOptions{})
 		return done(outcomeConversationEnded, "")
 	}
 	candidates := conv.ActiveParticipants()
@@ -28,20 +28,20 @@ func (h *Handler) showPicker(ctx context.Context, to replyTo, conv *genesys.Conv
 			return h.genesysError(ctx, to, err, failedCall{log: "identifying the participant failed", attrs: []any{"conversation_id", conv.ID}})
 		}
 		if len(matched) == 0 {
-			h.reply(ctx, to, noMatchMessage(conv, cmd.Who, now), RespondOptions{})
+			h.reply(ctx, to, noMatchMessage(conv, cmd.Who, now), respondOptions{})
 			return done(outcomeNoMatch, "")
 		}
 		candidates = matched
 	}
 	if len(candidates) == 0 {
-		h.reply(ctx, to, infoMessage(fmt.Sprintf(":information_source: Nobody on conversation %s can be disconnected right now (only system legs or people who already left).", code(conv.ID))), RespondOptions{})
+		h.reply(ctx, to, infoMessage(fmt.Sprintf(":information_source: Nobody on conversation %s can be disconnected right now (only system legs or people who already left).", code(conv.ID))), respondOptions{})
 		return done(outcomeNobodyActive, "")
 	}
 	filter := ""
 	if cmd.Selector != nil {
 		filter = cmd.Who
 	}
-	h.reply(ctx, to, pickerMessage(conv, candidates, filter, now), RespondOptions{})
+	h.reply(ctx, to, pickerMessage(conv, candidates, filter, now), respondOptions{})
 	r := done(outcomePickerShown, "")
 	if len(candidates) == 1 {
 		r.participant, r.purpose = candidates[0].ID, candidates[0].Purpose
@@ -50,11 +50,11 @@ func (h *Handler) showPicker(ctx context.Context, to replyTo, conv *genesys.Conv
 }
 
 // disconnectClick runs a click on a participant button.
-func (h *Handler) disconnectClick(ctx context.Context, req ClickRequest) result {
+func (h *handler) disconnectClick(ctx context.Context, req clickRequest) result {
 	value, err := decodeButtonValue(req.Value)
 	if err != nil {
 		h.Log.Warn("rejected button value", "slack_user", req.UserID, "value_len", len(req.Value))
-		h.reply(ctx, req.replyTo(), errorMessage("That button is not valid: "+err.Error()+"."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("That button is not valid: "+err.Error()+"."), respondOptions{})
 		return done(outcomeBadButton, "invalid_value")
 	}
 	r := h.disconnect(ctx, req, value)
@@ -64,13 +64,13 @@ func (h *Handler) disconnectClick(ctx context.Context, req ClickRequest) result 
 
 // disconnect authorizes the clicking user again, re-reads the call, and
 // disconnects.
-func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value buttonValue) result {
+func (h *handler) disconnect(ctx context.Context, req clickRequest, value buttonValue) result {
 	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.replyTo()); !decision.Allowed {
 		return done(outcomeDenied, decision.Reason)
 	}
 	release, other := h.claim(value, req.UserID)
 	if release == nil {
-		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":hourglass_flowing_sand: <@%s> is already disconnecting this participant. Watch the channel for the outcome.", other)), RespondOptions{})
+		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":hourglass_flowing_sand: <@%s> is already disconnecting this participant. Watch the channel for the outcome.", other)), respondOptions{})
 		return done(outcomeDuplicate, "in_flight")
 	}
 	defer release()
@@ -80,12 +80,12 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value button
 	if err != nil {
 		return h.genesysError(ctx, req.replyTo(), err, failedCall{
 			log: "re-reading conversation failed", prefix: "Nothing was disconnected. ",
-			opts: RespondOptions{Replace: true}, attrs: []any{"conversation_id", value.ConversationID},
+			opts: respondOptions{Replace: true}, attrs: []any{"conversation_id", value.ConversationID},
 		})
 	}
 	p, found := conv.Participant(value.ParticipantID)
 	if !found {
-		h.reply(ctx, req.replyTo(), errorMessage("That participant is not part of this conversation. Nothing was disconnected. Run `/disconnect "+conv.ID+"` again."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("That participant is not part of this conversation. Nothing was disconnected. Run `/disconnect "+conv.ID+"` again."), respondOptions{})
 		return done(outcomeBadButton, "participant_not_in_conversation")
 	}
 	if !p.Active() {
@@ -100,7 +100,7 @@ func (h *Handler) disconnect(ctx context.Context, req ClickRequest, value button
 
 // claim marks a participant as being disconnected by user. It returns the
 // function that ends the claim, or nil and the user who holds it already.
-func (h *Handler) claim(value buttonValue, user string) (release func(), holder string) {
+func (h *handler) claim(value buttonValue, user string) (release func(), holder string) {
 	key := value.ConversationID + "/" + value.ParticipantID
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -120,29 +120,29 @@ func (h *Handler) claim(value buttonValue, user string) (release func(), holder 
 
 // stale answers a click on a participant who has left the call since the
 // picker was drawn.
-func (h *Handler) stale(ctx context.Context, req ClickRequest, conv *genesys.Conversation, p genesys.Participant) result {
+func (h *handler) stale(ctx context.Context, req clickRequest, conv *genesys.Conversation, p genesys.Participant) result {
 	if req.Redelivered {
 		// Slack delivered this click again (its first ack was lost),
 		// maybe to another replica that already disconnected and
 		// replaced the picker with the outcome: leave that in place.
 		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Slack delivered your click a second time; it was not repeated. The outcome is in the channel.",
-			escapeText(displayName(p)), escapeText(purpose(p)), p.State)), RespondOptions{})
+			escapeText(displayName(p)), escapeText(purpose(p)), p.State)), respondOptions{})
 		return done(outcomeStale, "participant_not_active_redelivered")
 	}
 	h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Nothing was disconnected. Run `/disconnect %s` for the current list.",
-		escapeText(displayName(p)), escapeText(purpose(p)), p.State, conv.ID)), RespondOptions{Replace: true})
+		escapeText(displayName(p)), escapeText(purpose(p)), p.State, conv.ID)), respondOptions{Replace: true})
 	return done(outcomeStale, "participant_not_active")
 }
 
 // carryOut disconnects p, confirms it, and publishes the outcome.
-func (h *Handler) carryOut(ctx context.Context, req ClickRequest, conv *genesys.Conversation, p genesys.Participant) result {
+func (h *handler) carryOut(ctx context.Context, req clickRequest, conv *genesys.Conversation, p genesys.Participant) result {
 	// The progress message goes out while Genesys works: waiting for Slack
 	// here would add a Slack round trip before every PATCH. publishOutcome
 	// waits for it, so it can never replace the outcome.
 	progressDone := make(chan struct{})
 	go func() {
 		defer close(progressDone)
-		h.reply(ctx, req.replyTo(), progressMessage(conv.ID, p), RespondOptions{Replace: true})
+		h.reply(ctx, req.replyTo(), progressMessage(conv.ID, p), respondOptions{Replace: true})
 	}()
 	outcome := Outcome{Actor: req.UserID, ConversationID: conv.ID, Participant: p}
 	var r result
@@ -169,7 +169,7 @@ func (h *Handler) carryOut(ctx context.Context, req ClickRequest, conv *genesys.
 }
 
 // confirm waits for Genesys to show the participant gone.
-func (h *Handler) confirm(ctx context.Context, conversationID, participantID string) OutcomeStatus {
+func (h *handler) confirm(ctx context.Context, conversationID, participantID string) OutcomeStatus {
 	conf, err := h.Genesys.ConfirmDisconnect(ctx, conversationID, participantID)
 	switch {
 	case err != nil:
@@ -208,14 +208,14 @@ func noAnswerReason(err error) string {
 // publishOutcome posts the outcome in the channel (the audit trail), copies
 // it to the audit channel, and replaces the picker with it. If the channel
 // post fails the outcome still reaches the user, so nothing is lost.
-func (h *Handler) publishOutcome(ctx context.Context, req ClickRequest, o Outcome, progressDone <-chan struct{}) {
+func (h *handler) publishOutcome(ctx context.Context, req clickRequest, o Outcome, progressDone <-chan struct{}) {
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	msg := outcomeMessage(o)
 	posted := false
 	if _, err := h.Slack.Post(ctx, req.ChannelID, msg); err != nil {
 		h.Log.Error("posting outcome to channel failed; answering in channel through response_url", "err", err, "channel", req.ChannelID)
-		if err := h.Slack.Respond(ctx, req.ResponseURL, msg, RespondOptions{InChannel: true}); err != nil {
+		if err := h.Slack.Respond(ctx, req.ResponseURL, msg, respondOptions{InChannel: true}); err != nil {
 			h.Log.Error("posting outcome through response_url failed", "err", err)
 		} else {
 			posted = true
@@ -234,5 +234,5 @@ func (h *Handler) publishOutcome(ctx context.Context, req ClickRequest, o Outcom
 			":warning: This outcome could not be posted in the channel. Invite the bot to the channel (`/invite @disconnectbot`) so outcomes are recorded there."))
 	}
 	<-progressDone
-	h.reply(ctx, req.replyTo(), private, RespondOptions{Replace: true})
+	h.reply(ctx, req.replyTo(), private, respondOptions{Replace: true})
 }

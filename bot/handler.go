@@ -20,21 +20,21 @@ type Genesys interface {
 	Identify(ctx context.Context, conv *genesys.Conversation, sel genesys.Selector) ([]genesys.Participant, error)
 }
 
-// Authorizer decides who may act.
-type Authorizer interface {
+// authorizer decides who may act.
+type authorizer interface {
 	Authorize(ctx context.Context, r authz.Request) authz.Decision
 }
 
-// RespondOptions says how a response_url reply treats the message it answers.
-type RespondOptions struct {
+// respondOptions says how a response_url reply treats the message it answers.
+type respondOptions struct {
 	Replace   bool // replace the message the button was on
 	InChannel bool // visible to the whole channel rather than only the user
 }
 
-// Responder is the Slack side the flow talks to.
-type Responder interface {
+// responder is the Slack side the flow talks to.
+type responder interface {
 	// Respond answers through a slash command's or a click's response_url.
-	Respond(ctx context.Context, responseURL string, msg Message, opts RespondOptions) error
+	Respond(ctx context.Context, responseURL string, msg Message, opts respondOptions) error
 	// Post posts a message to a channel and returns its timestamp.
 	Post(ctx context.Context, channel string, msg Message) (string, error)
 	// PostEphemeral shows msg to one user in a channel (chat.postEphemeral):
@@ -42,16 +42,16 @@ type Responder interface {
 	PostEphemeral(ctx context.Context, channel, user string, msg Message) error
 }
 
-// SlashRequest is one /disconnect invocation.
-type SlashRequest struct {
+// slashRequest is one /disconnect invocation.
+type slashRequest struct {
 	TeamID, ChannelID, UserID string
 	Text                      string
 	ResponseURL               string
 	TriggerID                 string
 }
 
-// ClickRequest is one button click on a message the bot drew.
-type ClickRequest struct {
+// clickRequest is one button click on a message the bot drew.
+type clickRequest struct {
 	TeamID, ChannelID, UserID string
 	ActionID, Value           string
 	ResponseURL               string
@@ -70,20 +70,20 @@ type replyTo struct {
 	replace bool
 }
 
-func (r SlashRequest) replyTo() replyTo {
+func (r slashRequest) replyTo() replyTo {
 	return replyTo{url: r.ResponseURL, channel: r.ChannelID, user: r.UserID}
 }
 
-func (r ClickRequest) replyTo() replyTo {
+func (r clickRequest) replyTo() replyTo {
 	return replyTo{url: r.ResponseURL, channel: r.ChannelID, user: r.UserID}
 }
 
-// Handler runs the /disconnect flow. It is safe for concurrent use; every
+// handler runs the /disconnect flow. It is safe for concurrent use; every
 // exported field must be set before the first call.
-type Handler struct {
+type handler struct {
 	Genesys Genesys
-	Authz   Authorizer
-	Slack   Responder
+	Authz   authorizer
+	Slack   responder
 	Log     *slog.Logger
 	Metrics Metrics
 	// AuditChannel, when set, receives a copy of every outcome message.
@@ -92,7 +92,7 @@ type Handler struct {
 	// or a queue instead of a conversation id (see find.go).
 	Finder Finder
 	// SlackUsers resolves a Slack mention to the person's e-mail, for Finder.
-	SlackUsers SlackUsers
+	SlackUsers slackUsers
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -101,14 +101,14 @@ type Handler struct {
 	recent   *recentSet        // trigger ids already handled, against redelivery
 }
 
-func (h *Handler) now() time.Time {
+func (h *handler) now() time.Time {
 	if h.Now != nil {
 		return h.Now()
 	}
 	return time.Now()
 }
 
-func (h *Handler) metrics() Metrics {
+func (h *handler) metrics() Metrics {
 	if h.Metrics == nil {
 		return nopMetrics{}
 	}
@@ -119,7 +119,7 @@ func (h *Handler) metrics() Metrics {
 // redeliver an envelope whose ack it missed; the payload (and so its
 // trigger_id) is the same, so the second delivery is dropped here.
 // A delivery without any id to remember is always handled.
-func (h *Handler) firstTime(kind string, ids ...string) bool {
+func (h *handler) firstTime(kind string, ids ...string) bool {
 	if strings.Join(ids, "") == "" {
 		return true
 	}
@@ -146,7 +146,7 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // reply answers the user privately. Reply failures are logged, not returned:
 // there is nobody else to tell.
-func (h *Handler) reply(ctx context.Context, to replyTo, msg Message, opts RespondOptions) {
+func (h *handler) reply(ctx context.Context, to replyTo, msg Message, opts respondOptions) {
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	if to.replace {
@@ -173,20 +173,20 @@ func (h *Handler) reply(ctx context.Context, to replyTo, msg Message, opts Respo
 
 // authorize asks the allow-list about one user and, when it says no, tells
 // the user why. The denial is counted from the result (outcomeDenied).
-func (h *Handler) authorize(ctx context.Context, team, user, channel string, to replyTo) authz.Decision {
+func (h *handler) authorize(ctx context.Context, team, user, channel string, to replyTo) authz.Decision {
 	decision := h.Authz.Authorize(ctx, authz.Request{TeamID: team, UserID: user, ChannelID: channel})
 	if !decision.Allowed {
 		if decision.Err != nil {
 			h.Log.Error("authorization lookup failed", "err", decision.Err, "slack_user", user)
 		}
-		h.reply(ctx, to, errorMessage(decision.Message()), RespondOptions{})
+		h.reply(ctx, to, errorMessage(decision.Message()), respondOptions{})
 	}
 	return decision
 }
 
 // record writes the audit line of one command or click and counts its
 // denial, if it was one.
-func (h *Handler) record(e auditEntry) {
+func (h *handler) record(e auditEntry) {
 	h.audit(e)
 	if e.outcome == outcomeDenied {
 		h.metrics().Denied(e.reason)
@@ -194,7 +194,7 @@ func (h *Handler) record(e auditEntry) {
 }
 
 // HandleSlash runs a /disconnect command after it has been acked.
-func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
+func (h *handler) HandleSlash(ctx context.Context, req slashRequest) {
 	start := time.Now()
 	if !h.firstTime("slash", req.TriggerID) {
 		h.Log.Info("dropping redelivered command", "trigger_id", req.TriggerID, "slack_user", req.UserID)
@@ -209,15 +209,15 @@ func (h *Handler) HandleSlash(ctx context.Context, req SlashRequest) {
 const findNotEnabled = "Give the Genesys conversation id: `/disconnect &lt;conversation-id&gt;`. Finding a call by agent, phone number or queue is not enabled in this bot."
 
 // command decides what a /disconnect command comes to.
-func (h *Handler) command(ctx context.Context, req SlashRequest) result {
+func (h *handler) command(ctx context.Context, req slashRequest) result {
 	to := req.replyTo()
 	cmd, err := parseCommand(req.Text)
 	if err != nil {
-		h.reply(ctx, to, errorMessage(err.Error()), RespondOptions{})
+		h.reply(ctx, to, errorMessage(err.Error()), respondOptions{})
 		return done(outcomeBadInput, err.Error())
 	}
 	if cmd.Help {
-		h.reply(ctx, to, helpMessage(), RespondOptions{})
+		h.reply(ctx, to, helpMessage(), respondOptions{})
 		return done(outcomeHelp, "")
 	}
 	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, to); !decision.Allowed {
@@ -225,7 +225,7 @@ func (h *Handler) command(ctx context.Context, req SlashRequest) result {
 	}
 	if cmd.Target.Kind != TargetConversation {
 		if h.Finder == nil {
-			h.reply(ctx, to, errorMessage(findNotEnabled), RespondOptions{})
+			h.reply(ctx, to, errorMessage(findNotEnabled), respondOptions{})
 			return done(outcomeBadInput, "find_not_enabled")
 		}
 		return h.handleFind(ctx, to, cmd) // find.go
@@ -250,7 +250,7 @@ func (h *Handler) command(ctx context.Context, req SlashRequest) result {
 }
 
 // HandleClick runs a button click after it has been acked.
-func (h *Handler) HandleClick(ctx context.Context, req ClickRequest) {
+func (h *handler) HandleClick(ctx context.Context, req clickRequest) {
 	start := time.Now()
 	if !h.firstTime("click", req.TriggerID, req.ActionTS) {
 		h.Log.Info("dropping redelivered click", "trigger_id", req.TriggerID, "slack_user", req.UserID)
@@ -260,13 +260,13 @@ func (h *Handler) HandleClick(ctx context.Context, req ClickRequest) {
 	kind := clickKind(req.ActionID)
 	switch kind {
 	case clickCancel:
-		h.reply(ctx, req.replyTo(), infoMessage("Cancelled. Nobody was disconnected."), RespondOptions{Replace: true})
+		h.reply(ctx, req.replyTo(), infoMessage("Cancelled. Nobody was disconnected."), respondOptions{Replace: true})
 		e.action, e.result = "cancel", done(outcomeCancelled, "")
 	case clickConversation:
 		e.action, e.result = "pick_conversation", h.handleConversationClick(ctx, req) // find.go
 	case clickUnknown:
 		h.Log.Warn("unknown action", "action_id", truncate(req.ActionID, 64), "slack_user", req.UserID)
-		h.reply(ctx, req.replyTo(), errorMessage("That button is not one disconnectbot knows. Run `/disconnect` again."), RespondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("That button is not one disconnectbot knows. Run `/disconnect` again."), respondOptions{})
 		e.result = done(outcomeBadButton, "unknown_action")
 	default:
 		e.result = h.disconnectClick(ctx, req)

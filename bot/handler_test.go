@@ -15,7 +15,7 @@ import (
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
-// The Handler's decisions, table-driven over in-memory fakes (mock_test.go):
+// The handler's decisions, table-driven over in-memory fakes (mock_test.go):
 // no socket, no HTTP, no sleeping. What only a real socket can show (acks,
 // redelivery, replicas, dropped connections) is in the e2e tests.
 
@@ -71,7 +71,7 @@ var (
 	gatewayLost = &genesys.APIError{Operation: "patchParticipant", Status: 504, CorrelationID: "corr-504"}
 )
 
-// fixture is one Handler over fresh fakes.
+// fixture is one handler over fresh fakes.
 type fixture struct {
 	genesys *mockGenesys
 	authz   *mockAuthorizer
@@ -80,7 +80,7 @@ type fixture struct {
 	users   *mockSlackUsers
 	metrics *mockMetrics
 	logs    *strings.Builder
-	h       *Handler
+	h       *handler
 }
 
 func newFixture(find bool) *fixture {
@@ -88,7 +88,7 @@ func newFixture(find bool) *fixture {
 		genesys: &mockGenesys{}, authz: &mockAuthorizer{AuthorizeFn: allow}, slack: &mockResponder{},
 		users: &mockSlackUsers{}, metrics: &mockMetrics{}, logs: &strings.Builder{},
 	}
-	f.h = &Handler{
+	f.h = &handler{
 		Genesys: f.genesys, Authz: f.authz, Slack: f.slack, Metrics: f.metrics,
 		Log: slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Now: func() time.Time { return hStart.Add(5 * time.Minute) },
@@ -266,7 +266,7 @@ func TestHandlerSlash(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(f)
 			}
-			f.h.HandleSlash(context.Background(), SlashRequest{TeamID: "T0TEAM0001", ChannelID: hChannel, UserID: hActor, Text: tt.text, ResponseURL: hURL, TriggerID: "trig-1"})
+			f.h.HandleSlash(context.Background(), slashRequest{TeamID: "T0TEAM0001", ChannelID: hChannel, UserID: hActor, Text: tt.text, ResponseURL: hURL, TriggerID: "trig-1"})
 			tt.want.SlackUser = hActor
 			checkOneAudit(t, f, tt.want)
 			reply, ok := f.firstReply()
@@ -328,13 +328,13 @@ func confirmed(ok bool) func(context.Context, string, string) (genesys.Confirmat
 func TestHandlerClick(t *testing.T) {
 	t.Parallel()
 	agentButton := encodeButtonValue(buttonValue{hConv, hAgent})
-	disconnectClick := ClickRequest{ActionID: actionDisconnect + ":0", Value: agentButton}
+	disconnectClick := clickRequest{ActionID: actionDisconnect + ":0", Value: agentButton}
 	liveAndPatch := func(f *fixture) {
 		f.genesys.GetConversationFn = getConv(liveCall(hConv), nil)
 	}
 	tests := []struct {
 		name      string
-		click     ClickRequest
+		click     clickRequest
 		setup     func(f *fixture)
 		want      auditLine
 		wantReply string // a substring of the last private answer
@@ -398,7 +398,7 @@ func TestHandlerClick(t *testing.T) {
 		}, want: auditLine{Action: "click", Outcome: "stale", Reason: "participant_not_active", Conversation: hConv, Participant: hAgent, Purpose: "agent"},
 			wantReply: "Nothing was disconnected",
 			metrics:   map[string]int{"disconnect:stale": 1}},
-		{name: "stale redelivered", click: ClickRequest{ActionID: actionDisconnect + ":0", Value: agentButton, Redelivered: true}, setup: func(f *fixture) {
+		{name: "stale redelivered", click: clickRequest{ActionID: actionDisconnect + ":0", Value: agentButton, Redelivered: true}, setup: func(f *fixture) {
 			f.genesys.GetConversationFn = getConv(callWithGoneAgent(), nil)
 		}, want: auditLine{Action: "click", Outcome: "stale", Reason: "participant_not_active_redelivered", Conversation: hConv, Participant: hAgent, Purpose: "agent"},
 			wantReply: "it was not repeated"},
@@ -410,32 +410,32 @@ func TestHandlerClick(t *testing.T) {
 		{name: "denied", click: disconnectClick, setup: func(f *fixture) { f.authz.AuthorizeFn = deny },
 			want:    auditLine{Action: "click", Outcome: "denied", Reason: authz.ReasonNotInAllowList, Conversation: hConv, Participant: hAgent},
 			metrics: map[string]int{"disconnect:denied": 1, "denied:" + authz.ReasonNotInAllowList: 1}},
-		{name: "bad button", click: ClickRequest{ActionID: actionDisconnect + ":0", Value: "v1:forged"},
+		{name: "bad button", click: clickRequest{ActionID: actionDisconnect + ":0", Value: "v1:forged"},
 			want:      auditLine{Action: "click", Outcome: "bad_button", Reason: "invalid_value"},
 			wantReply: "That button is not valid",
 			metrics:   map[string]int{"disconnect:bad_button": 1, "click:disconnect,bad_button": 1}},
-		{name: "participant not in the conversation", click: ClickRequest{ActionID: actionDisconnect + ":0", Value: encodeButtonValue(buttonValue{hConv, hUserID})},
+		{name: "participant not in the conversation", click: clickRequest{ActionID: actionDisconnect + ":0", Value: encodeButtonValue(buttonValue{hConv, hUserID})},
 			setup: liveAndPatch,
 			want:  auditLine{Action: "click", Outcome: "bad_button", Reason: "participant_not_in_conversation", Conversation: hConv, Participant: hUserID}},
-		{name: "unknown action", click: ClickRequest{ActionID: "launch_missiles", Value: agentButton},
+		{name: "unknown action", click: clickRequest{ActionID: "launch_missiles", Value: agentButton},
 			want:      auditLine{Action: "click", Outcome: "bad_button", Reason: "unknown_action"},
 			wantReply: "not one disconnectbot knows",
 			metrics:   map[string]int{"disconnect:bad_button": 1, "click:unknown,bad_button": 1}},
-		{name: "cancel", click: ClickRequest{ActionID: actionCancel, Value: "cancel"},
+		{name: "cancel", click: clickRequest{ActionID: actionCancel, Value: "cancel"},
 			want:      auditLine{Action: "cancel", Outcome: "cancelled"},
 			wantReply: "Cancelled",
 			metrics:   map[string]int{"click:cancel,cancelled": 1}},
-		{name: "conversation click", click: ClickRequest{ActionID: actionConversation + ":1", Value: encodeConversationButton(hConv, "")},
+		{name: "conversation click", click: clickRequest{ActionID: actionConversation + ":1", Value: encodeConversationButton(hConv, "")},
 			setup:     liveAndPatch,
 			want:      auditLine{Action: "pick_conversation", Outcome: "picker_shown", Conversation: hConv},
 			wantReply: agentButton,
 			metrics:   map[string]int{"click:conversation,picker_shown": 1}},
-		{name: "conversation click on an ended call", click: ClickRequest{ActionID: actionConversation + ":0", Value: encodeConversationButton(hConv, "")},
+		{name: "conversation click on an ended call", click: clickRequest{ActionID: actionConversation + ":0", Value: encodeConversationButton(hConv, "")},
 			setup:     func(f *fixture) { f.genesys.GetConversationFn = getConv(endedCall(hConv), nil) },
 			want:      auditLine{Action: "pick_conversation", Outcome: "conversation_ended", Conversation: hConv},
 			wantReply: "has ended since the list was made",
 			metrics:   map[string]int{"click:conversation,conversation_ended": 1}},
-		{name: "conversation click with a bad value", click: ClickRequest{ActionID: actionConversation + ":0", Value: "c1:nope"},
+		{name: "conversation click with a bad value", click: clickRequest{ActionID: actionConversation + ":0", Value: "c1:nope"},
 			want:    auditLine{Action: "pick_conversation", Outcome: "bad_button", Reason: "invalid_value"},
 			metrics: map[string]int{"click:conversation,bad_button": 1}},
 	}
@@ -493,7 +493,7 @@ func TestHandlerClickRedelivered(t *testing.T) {
 		return genesys.DisconnectResult{Outcome: genesys.DisconnectAccepted}, nil
 	}
 	f.genesys.ConfirmDisconnectFn = confirmed(true)
-	click := ClickRequest{TeamID: "T0TEAM0001", ChannelID: hChannel, UserID: hActor, ResponseURL: hURL,
+	click := clickRequest{TeamID: "T0TEAM0001", ChannelID: hChannel, UserID: hActor, ResponseURL: hURL,
 		ActionID: actionDisconnect + ":0", Value: encodeButtonValue(buttonValue{hConv, hAgent}), TriggerID: "trig-1", ActionTS: "1.1"}
 	f.h.HandleClick(context.Background(), click)
 	click.Redelivered = true
@@ -522,13 +522,13 @@ func TestHandlerClickOutcomeDelivery(t *testing.T) {
 		}
 		return nil
 	}
-	f.slack.RespondFn = func(_ string, _ Message, opts RespondOptions) error {
+	f.slack.RespondFn = func(_ string, _ Message, opts respondOptions) error {
 		if opts.InChannel {
 			return errors.New("expired_url")
 		}
 		return nil
 	}
-	f.h.HandleClick(context.Background(), ClickRequest{TeamID: "T0TEAM0001", ChannelID: hChannel, UserID: hActor, ResponseURL: hURL,
+	f.h.HandleClick(context.Background(), clickRequest{TeamID: "T0TEAM0001", ChannelID: hChannel, UserID: hActor, ResponseURL: hURL,
 		ActionID: actionDisconnect + ":0", Value: encodeButtonValue(buttonValue{hConv, hAgent}), TriggerID: "trig-1"})
 	var to []string
 	for _, s := range f.slack.messages() {

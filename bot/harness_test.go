@@ -27,7 +27,7 @@ const (
 	channel          = "C0SUPPORT1"
 )
 
-// harness is the real bot (Handler + Runner over slack-go's socketmode)
+// harness is the real bot (bot.New: the flow behind the Socket Mode transport over slack-go's socketmode)
 // between the fake Slack and the Genesys emulator, over real HTTP.
 type harness struct {
 	t       *testing.T

@@ -9,7 +9,7 @@ import (
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
-// In-memory fakes of the Handler's interfaces, in the benbjohnson/wtf mock
+// In-memory fakes of the handler's interfaces, in the benbjohnson/wtf mock
 // style: each method calls its func field, so a test sets only what its
 // case needs. A call nobody set up panics, naming the method: the flow did
 // something the case did not expect.
@@ -59,7 +59,7 @@ type mockAuthorizer struct {
 
 func (m *mockAuthorizer) Authorize(ctx context.Context, r authz.Request) authz.Decision {
 	if m.AuthorizeFn == nil {
-		unexpected("Authorizer.Authorize")
+		unexpected("authorizer.Authorize")
 	}
 	return m.AuthorizeFn(ctx, r)
 }
@@ -123,23 +123,23 @@ type mockSlackUsers struct {
 
 func (m *mockSlackUsers) UserEmail(ctx context.Context, userID string) (string, error) {
 	if m.UserEmailFn == nil {
-		unexpected("SlackUsers.UserEmail")
+		unexpected("slackUsers.UserEmail")
 	}
 	return m.UserEmailFn(ctx, userID)
 }
 
-// sent is one message the flow handed to the Responder.
+// sent is one message the flow handed to the responder.
 type sent struct {
 	kind string // "respond", "post" or "ephemeral"
 	to   string // response_url or channel
 	msg  Message
-	opts RespondOptions
+	opts respondOptions
 }
 
 // mockResponder records every message; the Fn fields, when set, decide
 // what each call returns.
 type mockResponder struct {
-	RespondFn func(responseURL string, msg Message, opts RespondOptions) error
+	RespondFn func(responseURL string, msg Message, opts respondOptions) error
 	PostFn    func(channel string, msg Message) error
 
 	mu   sync.Mutex
@@ -152,7 +152,7 @@ func (m *mockResponder) record(s sent) {
 	m.sent = append(m.sent, s)
 }
 
-func (m *mockResponder) Respond(_ context.Context, url string, msg Message, opts RespondOptions) error {
+func (m *mockResponder) Respond(_ context.Context, url string, msg Message, opts respondOptions) error {
 	m.record(sent{kind: "respond", to: url, msg: msg, opts: opts})
 	if m.RespondFn != nil {
 		return m.RespondFn(url, msg, opts)
@@ -179,7 +179,7 @@ func (m *mockResponder) messages() []sent {
 	return append([]sent(nil), m.sent...)
 }
 
-// mockMetrics counts what the Handler reports, by "counter:label,label".
+// mockMetrics counts what the handler reports, by "counter:label,label".
 type mockMetrics struct {
 	mu     sync.Mutex
 	counts map[string]int

@@ -61,7 +61,7 @@ type auditEntry struct {
 	result
 }
 
-func (h *Handler) audit(e auditEntry) {
+func (h *handler) audit(e auditEntry) {
 	h.Log.LogAttrs(context.Background(), slog.LevelInfo, "audit",
 		slog.String("event", "audit"),
 		slog.String("action", e.action),
@@ -96,11 +96,11 @@ func genesysFailure(err error) (text string, status int, correlationID string) {
 type failedCall struct {
 	log    string // the log message: what was being done
 	prefix string // put before the user message ("Nothing was disconnected. ")
-	opts   RespondOptions
+	opts   respondOptions
 	attrs  []any // more log attributes
 }
 
-func (h *Handler) genesysError(ctx context.Context, to replyTo, err error, f failedCall) result {
+func (h *handler) genesysError(ctx context.Context, to replyTo, err error, f failedCall) result {
 	text, status, corr := genesysFailure(err)
 	h.Log.Error(f.log, append([]any{"err", err}, f.attrs...)...)
 	h.reply(ctx, to, errorMessage(withCorrelation(f.prefix+text, corr)), f.opts)

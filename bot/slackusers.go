@@ -9,13 +9,13 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// SlackUsers looks up a Slack user (users.info), to turn a mention into an
+// slackUsers looks up a Slack user (users.info), to turn a mention into an
 // e-mail address.
-type SlackUsers interface {
+type slackUsers interface {
 	UserEmail(ctx context.Context, userID string) (string, error)
 }
 
-// Errors a SlackUsers returns for the cases the flow explains to the user.
+// Errors a slackUsers returns for the cases the flow explains to the user.
 var (
 	// ErrNoSlackEmail means the Slack user has no e-mail address the bot can
 	// see: a bot, a deleted account, or a profile without one.
@@ -26,14 +26,14 @@ var (
 	ErrSlackEmailScope = errors.New("bot: the Slack bot token lacks the users:read.email scope")
 )
 
-// SlackUserDirectory is SlackUsers over slack-go (users.info; needs the
+// slackUserDirectory is slackUsers over slack-go (users.info; needs the
 // users:read and users:read.email scopes).
-type SlackUserDirectory struct{ API *slack.Client }
+type slackUserDirectory struct{ API *slack.Client }
 
 // UserEmail returns the lower-cased e-mail address in the user's profile.
-func (d SlackUserDirectory) UserEmail(ctx context.Context, userID string) (string, error) {
+func (d slackUserDirectory) UserEmail(ctx context.Context, userID string) (string, error) {
 	if d.API == nil {
-		return "", errors.New("bot: SlackUserDirectory has no Slack client")
+		return "", errors.New("bot: slackUserDirectory has no Slack client")
 	}
 	u, err := d.API.GetUserInfoContext(ctx, userID)
 	if err != nil {

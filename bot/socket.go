@@ -25,11 +25,11 @@ var ErrFatalAuth = errors.New("slack refused the app-level token")
 var errInvalidAuthEvent = errors.New("invalid_auth event")
 
 // socketTransport is the Socket Mode transport: it owns the connection,
-// acks every envelope at once and hands the work to the Handler, so acks
+// acks every envelope at once and hands the work to the handler, so acks
 // never wait on Genesys.
 type socketTransport struct {
 	socket  *socketmode.Client
-	handler *Handler
+	handler *handler
 	log     *slog.Logger
 	metrics Metrics
 	// grace bounds how long run waits for in-flight work after its context
@@ -60,7 +60,7 @@ type transportConfig struct {
 
 // newSocketTransport serves h over api's Socket Mode connection. api must
 // carry the app-level token.
-func newSocketTransport(api *slack.Client, h *Handler, cfg transportConfig) *socketTransport {
+func newSocketTransport(api *slack.Client, h *handler, cfg transportConfig) *socketTransport {
 	opts := []socketmode.Option{socketmode.OptionLog(slogWriter{cfg.log})}
 	if cfg.pingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.pingInterval))
@@ -265,7 +265,7 @@ func (r *socketTransport) slashCommand(workCtx context.Context, evt socketmode.E
 		r.log.Warn("slash command is not /disconnect; handling it as /disconnect", "command", truncate(cmd.Command, 40))
 	}
 	r.work(workCtx, func(ctx context.Context) {
-		r.handler.HandleSlash(ctx, SlashRequest{
+		r.handler.HandleSlash(ctx, slashRequest{
 			TeamID: cmd.TeamID, ChannelID: cmd.ChannelID, UserID: cmd.UserID,
 			Text: cmd.Text, ResponseURL: cmd.ResponseURL, TriggerID: cmd.TriggerID,
 		})
@@ -284,7 +284,7 @@ func (r *socketTransport) interactive(workCtx context.Context, evt socketmode.Ev
 		return
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
-		click := ClickRequest{
+		click := clickRequest{
 			TeamID: cb.Team.ID, ChannelID: cb.Channel.ID, UserID: cb.User.ID,
 			ActionID: a.ActionID, Value: a.Value, ResponseURL: cb.ResponseURL,
 			TriggerID: cb.TriggerID, ActionTS: a.ActionTs,
