@@ -61,6 +61,8 @@ func TestMetricsCountRealEvents(t *testing.T) {
 		{"disconnectbot_commands_total", nil, 2},
 		{"disconnectbot_disconnects_total", map[string]string{"outcome": "confirmed"}, 1},
 		{"disconnectbot_disconnects_total", nil, 1},
+		{"disconnectbot_clicks_total", map[string]string{"action": "disconnect", "outcome": "confirmed"}, 1},
+		{"disconnectbot_clicks_total", nil, 1},
 		{"disconnectbot_authz_denials_total", nil, 1},
 		{"disconnectbot_genesys_request_duration_seconds_count", map[string]string{"operation": "patchParticipant", "status_class": "2xx"}, 1},
 		{"disconnectbot_genesys_request_duration_seconds_count", map[string]string{"operation": "token", "status_class": "2xx"}, 1},
