@@ -298,6 +298,15 @@ func (f *fakes) patches() int {
 	return f.genesys.CountOp(genesystest.OpPatchParticipant) + f.genesys.CountOp(genesystest.OpPatchCallParticipant)
 }
 
+// pickerOn starts a three-party call and shows its picker to the
+// supervisor: the call, its live participant with purpose, and the picker.
+func (f *fakes) pickerOn(t *testing.T, purpose string) (genesystest.Conversation, genesystest.Participant, slacktest.Message) {
+	t.Helper()
+	conv := f.genesys.ThreePartyConference()
+	p := participantByPurpose(t, conv, purpose)
+	return conv, p, f.slash(t, supervisor, conv.ID, 0)
+}
+
 func participantByPurpose(t *testing.T, c genesystest.Conversation, purpose string) genesystest.Participant {
 	t.Helper()
 	for _, p := range c.Participants {

@@ -19,9 +19,7 @@ func TestMetricsCountRealEvents(t *testing.T) {
 	b := startBot(t, f, botOptions{})
 	b.waitReady(http.StatusOK)
 
-	conv := f.genesys.ThreePartyConference()
-	customer := participantByPurpose(t, conv, "customer")
-	picker := f.slash(t, supervisor, conv.ID, 0)
+	conv, customer, picker := f.pickerOn(t, "customer")
 	btn := f.buttonFor(t, picker, customer.ID)
 	before := f.slack.MessageCount()
 	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {

@@ -41,9 +41,7 @@ func TestShutdownFinishesInFlightDisconnect(t *testing.T) {
 	b := startBot(t, f, botOptions{opts: runOptions{genesysTuning: gatedGenesys(hold, reached)}})
 	b.waitReady(http.StatusOK)
 
-	conv := f.genesys.ThreePartyConference()
-	customer := participantByPurpose(t, conv, "customer")
-	picker := f.slash(t, supervisor, conv.ID, 0)
+	conv, customer, picker := f.pickerOn(t, "customer")
 	btn := f.buttonFor(t, picker, customer.ID)
 	before := f.slack.MessageCount()
 	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
@@ -118,9 +116,7 @@ func TestShutdownGraceRunsOut(t *testing.T) {
 		opts: runOptions{genesysTuning: gatedGenesys(hold, reached)},
 	})
 	b.waitReady(http.StatusOK)
-	conv := f.genesys.ThreePartyConference()
-	customer := participantByPurpose(t, conv, "customer")
-	picker := f.slash(t, supervisor, conv.ID, 0)
+	_, customer, picker := f.pickerOn(t, "customer")
 	btn := f.buttonFor(t, picker, customer.ID)
 	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
 		t.Fatal(err)
