@@ -27,8 +27,9 @@ const (
 	channel          = "C0SUPPORT1"
 )
 
-// harness is the real bot (bot.New: the flow behind the Socket Mode transport over slack-go's socketmode)
-// between the fake Slack and the Genesys emulator, over real HTTP.
+// harness is the real bot (bot.New: the flow behind the Socket Mode
+// transport over slack-go's socketmode) between the fake Slack and the
+// Genesys emulator, over real HTTP.
 type harness struct {
 	t       *testing.T
 	slack   *slacktest.Server

@@ -101,7 +101,7 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewPrometheus(reg, version, commit)
-	gc, err := startGenesys(ctx, cfg, log, metrics, opts)
+	gc, err := newGenesys(ctx, cfg, log, metrics, opts)
 	if err != nil {
 		return err
 	}
@@ -116,6 +116,9 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 		return &exitError{code: exitUsage, err: err}
 	}
 	if err != nil {
+		return err
+	}
+	if err := checkGenesysToken(ctx, gc, log); err != nil {
 		return err
 	}
 	if policy := app.Policy(); policy.Empty() {
@@ -141,10 +144,8 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 	return err
 }
 
-// startGenesys builds the Genesys client and fetches its first token. A
-// refused OAuth client ends the start; any other failure only keeps the
-// bot unready until a fetch succeeds.
-func startGenesys(ctx context.Context, cfg *Config, log *slog.Logger, metrics *bot.Prometheus, opts runOptions) (*genesys.Client, error) {
+// newGenesys builds the Genesys client (no request is made yet).
+func newGenesys(ctx context.Context, cfg *Config, log *slog.Logger, metrics *bot.Prometheus, opts runOptions) (*genesys.Client, error) {
 	gcfg := cfg.genesysConfig()
 	gcfg.Logger = log.With("component", "genesys")
 	gcfg.Observer = metrics.ObserveGenesys
@@ -156,20 +157,24 @@ func startGenesys(ctx context.Context, cfg *Config, log *slog.Logger, metrics *b
 	// every refresh, so it must live as long as the process, which is
 	// longer than ctx: a disconnect still running after SIGTERM may need a
 	// fresh token.
-	gc, err := genesys.New(context.WithoutCancel(ctx), gcfg)
-	if err != nil {
-		return nil, err
-	}
+	return genesys.New(context.WithoutCancel(ctx), gcfg)
+}
+
+// checkGenesysToken fetches the first token. A refused OAuth client ends
+// the start; any other failure only keeps the bot unready until a fetch
+// succeeds.
+func checkGenesysToken(ctx context.Context, gc *genesys.Client, log *slog.Logger) error {
 	tokenCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	err = gc.CheckToken(tokenCtx)
+	err := gc.CheckToken(tokenCtx)
 	cancel()
-	if err != nil {
-		if genesys.ErrorKind(err) == genesys.KindAuth {
-			return nil, fmt.Errorf("genesys refused the OAuth client: %s", genesys.UserMessage(err))
-		}
-		log.Error("genesys token fetch failed; not ready until it succeeds", "err", err)
+	if err == nil {
+		return nil
 	}
-	return gc, nil
+	if genesys.ErrorKind(err) == genesys.KindAuth {
+		return fmt.Errorf("genesys refused the OAuth client: %s", genesys.UserMessage(err))
+	}
+	log.Error("genesys token fetch failed; not ready until it succeeds", "err", err)
+	return nil
 }
 
 // serve runs the bot, the HTTP endpoints and the token watch until ctx is
