@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -40,8 +41,8 @@ type Config struct {
 	// workspace of the bot token (auth.test).
 	Authz authz.Config
 
-	Log     *slog.Logger
-	Metrics Metrics // nil counts nothing
+	Log     *slog.Logger // nil logs nothing
+	Metrics Metrics      // nil counts nothing
 	// AuditChannel, when set, receives a copy of every outcome message.
 	AuditChannel string
 	// Grace bounds how long Run waits for in-flight work after its
@@ -61,6 +62,12 @@ type App struct {
 // New checks the bot token with auth.test, builds the allow-list (an
 // *authz.ConfigError when it is invalid) and wires the flow to Slack.
 func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Genesys == nil {
+		return nil, errors.New("bot: Config.Genesys is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
