@@ -11,9 +11,9 @@ import (
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
-// Message is what the bot shows: Block Kit blocks plus the plain-text
+// message is what the bot shows: Block Kit blocks plus the plain-text
 // fallback that notifications and screen readers use.
-type Message struct {
+type message struct {
 	Text   string
 	Blocks []slack.Block
 }
@@ -186,17 +186,17 @@ func formatDuration(d time.Duration) string {
 	}
 }
 
-func helpMessage() Message {
-	return Message{Text: "How to use /disconnect", Blocks: []slack.Block{section("help", usage)}}
+func helpMessage() message {
+	return message{Text: "How to use /disconnect", Blocks: []slack.Block{section("help", usage)}}
 }
 
 // errorMessage is an ephemeral reply that says what went wrong and what to do.
-func errorMessage(text string) Message {
-	return Message{Text: text, Blocks: []slack.Block{section("error", ":warning: "+text)}}
+func errorMessage(text string) message {
+	return message{Text: text, Blocks: []slack.Block{section("error", ":warning: "+text)}}
 }
 
-func infoMessage(text string) Message {
-	return Message{Text: text, Blocks: []slack.Block{section("info", text)}}
+func infoMessage(text string) message {
+	return message{Text: text, Blocks: []slack.Block{section("info", text)}}
 }
 
 func conversationSummary(conv *genesys.Conversation, now time.Time) string {
@@ -215,7 +215,7 @@ func conversationSummary(conv *genesys.Conversation, now time.Time) string {
 // person and the call; people who already left are listed as text only.
 // When filter is not empty the picker only shows the participants that
 // matched it.
-func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant, filter string, now time.Time) Message {
+func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant, filter string, now time.Time) message {
 	title := "Who should leave the call?"
 	if len(candidates) == 1 {
 		title = "Disconnect this participant?"
@@ -262,7 +262,7 @@ func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 	blocks = append(blocks, slack.NewActionBlock("picker_actions",
 		slack.NewButtonBlockElement(actionCancel, "cancel", plain("Cancel"))))
 	text := fmt.Sprintf("%s Conversation %s: %d participants can be disconnected.", title, conv.ID, len(candidates))
-	return Message{Text: text, Blocks: blocks}
+	return message{Text: text, Blocks: blocks}
 }
 
 func containsParticipant(ps []genesys.Participant, id string) bool {
@@ -287,7 +287,7 @@ func confirmDialog(conv *genesys.Conversation, p genesys.Participant) *slack.Con
 }
 
 // noMatchMessage lists who is on the call when a selector matched nobody.
-func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) Message {
+func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) message {
 	var lines []string
 	for _, p := range conv.ActiveParticipants() {
 		lines = append(lines, fmt.Sprintf("• *%s* · %s · participant %s", escapeText(displayName(p)), escapeText(purpose(p)), code(p.ID)))
@@ -299,14 +299,14 @@ func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) Messa
 	} else {
 		body += " Nobody can be disconnected from it right now."
 	}
-	return Message{Text: text, Blocks: []slack.Block{section("no_match", body), contextLine("no_match_conv", conversationSummary(conv, now))}}
+	return message{Text: text, Blocks: []slack.Block{section("no_match", body), contextLine("no_match_conv", conversationSummary(conv, now))}}
 }
 
 // progressMessage replaces the picker as soon as a button is clicked, so it
 // cannot be clicked twice while Genesys works.
-func progressMessage(conv string, p genesys.Participant) Message {
+func progressMessage(conv string, p genesys.Participant) message {
 	text := fmt.Sprintf("Disconnecting %s (%s) from conversation %s…", displayName(p), purpose(p), conv)
-	return Message{Text: text, Blocks: []slack.Block{section("progress", fmt.Sprintf(":hourglass_flowing_sand: Disconnecting *%s* (%s) from conversation %s…", escapeText(displayName(p)), escapeText(purpose(p)), code(conv)))}}
+	return message{Text: text, Blocks: []slack.Block{section("progress", fmt.Sprintf(":hourglass_flowing_sand: Disconnecting *%s* (%s) from conversation %s…", escapeText(displayName(p)), escapeText(purpose(p)), code(conv)))}}
 }
 
 // OutcomeStatus is how a disconnect attempt ended.
@@ -336,7 +336,7 @@ type Outcome struct {
 
 // outcomeMessage is the channel message for an outcome: who disconnected whom
 // from which conversation, when, and whether Genesys confirmed it.
-func outcomeMessage(o Outcome) Message {
+func outcomeMessage(o Outcome) message {
 	name := escapeText(displayName(o.Participant))
 	who := fmt.Sprintf("*%s* (%s)", name, escapeText(purpose(o.Participant)))
 	actor := "<@" + o.Actor + ">"
@@ -364,7 +364,7 @@ func outcomeMessage(o Outcome) Message {
 	if o.CorrelationID != "" {
 		ctx = append(ctx, "Genesys correlation id "+code(o.CorrelationID))
 	}
-	return Message{Text: text, Blocks: []slack.Block{
+	return message{Text: text, Blocks: []slack.Block{
 		section("outcome", body),
 		contextLine("outcome_details", strings.Join(ctx, " · ")),
 	}}

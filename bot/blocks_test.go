@@ -33,7 +33,7 @@ func goldenConversation() *genesys.Conversation {
 }
 
 // checkGolden compares msg's Block Kit JSON with testdata/golden/name.json.
-func checkGolden(t *testing.T, name string, msg Message) {
+func checkGolden(t *testing.T, name string, msg message) {
 	t.Helper()
 	got, err := json.MarshalIndent(map[string]any{"text": msg.Text, "blocks": msg.Blocks}, "", "  ")
 	if err != nil {
@@ -64,7 +64,7 @@ func TestGoldenBlocks(t *testing.T) {
 	agent, _ := conv.Participant("c3333333-3333-4333-8333-333333333333")
 	tests := []struct {
 		name string
-		msg  Message
+		msg  message
 	}{
 		{"picker", pickerMessage(conv, conv.ActiveParticipants(), "", goldenNow)},
 		{"picker_single", pickerMessage(conv, []genesys.Participant{agent}, "agent", goldenNow)},

@@ -21,9 +21,9 @@ import (
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
-// MaxCommandText bounds what the parser looks at. A conversation id plus a
+// maxCommandText bounds what the parser looks at. A conversation id plus a
 // selector is well under 200 bytes; anything near this is not a command.
-const MaxCommandText = 500
+const maxCommandText = 500
 
 // TargetKind says what the first argument of /disconnect names.
 type TargetKind int
@@ -59,14 +59,14 @@ type Command struct {
 	Selector *genesys.Selector
 }
 
-// InputError is a mistake in what the user typed. Its message is safe and
+// inputError is a mistake in what the user typed. Its message is safe and
 // meant to be shown to the user as is.
-type InputError struct{ Msg string }
+type inputError struct{ Msg string }
 
-func (e *InputError) Error() string { return e.Msg }
+func (e *inputError) Error() string { return e.Msg }
 
 func inputErrorf(format string, args ...any) error {
-	return &InputError{Msg: fmt.Sprintf(format, args...)}
+	return &inputError{Msg: fmt.Sprintf(format, args...)}
 }
 
 var (
@@ -86,9 +86,9 @@ const usage = "*Usage:* `/disconnect &lt;call&gt; [who]`\n" +
 	"You get the people on the call as buttons (only you see them); nothing is disconnected until you click and confirm."
 
 // parseCommand parses the text after /disconnect. Every error is an
-// *InputError whose message says what was wrong and what to type instead.
+// *inputError whose message says what was wrong and what to type instead.
 func parseCommand(text string) (Command, error) {
-	if len(text) > MaxCommandText {
+	if len(text) > maxCommandText {
 		return Command{}, inputErrorf("That is %d characters; `/disconnect` takes a conversation id and optionally who to disconnect. Type `/disconnect help` for usage.", len(text))
 	}
 	if !utf8.ValidString(text) {

@@ -71,9 +71,9 @@ func TestParseCommand(t *testing.T) {
 			t.Parallel()
 			got, err := parseCommand(tt.text)
 			if tt.wantErr != "" {
-				var ie *InputError
+				var ie *inputError
 				if !errors.As(err, &ie) {
-					t.Fatalf("parseCommand(%q) error = %v, want *InputError containing %q", tt.text, err, tt.wantErr)
+					t.Fatalf("parseCommand(%q) error = %v, want *inputError containing %q", tt.text, err, tt.wantErr)
 				}
 				if !strings.Contains(ie.Msg, tt.wantErr) {
 					t.Fatalf("parseCommand(%q) error = %q, want it to contain %q", tt.text, ie.Msg, tt.wantErr)
@@ -104,7 +104,7 @@ func TestQuoteEscapesSlackMarkup(t *testing.T) {
 	}
 }
 
-// FuzzParseCommand: any text gives a command or an *InputError, never a
+// FuzzParseCommand: any text gives a command or an *inputError, never a
 // panic, and a conversation target is always a lower-case UUID.
 func FuzzParseCommand(f *testing.F) {
 	for _, s := range []string{"", "help", convID, convID + " customer", "<@U1|x>", "<mailto:a@b.c|a@b.c>",
@@ -114,9 +114,9 @@ func FuzzParseCommand(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		cmd, err := parseCommand(text)
 		if err != nil {
-			var ie *InputError
+			var ie *inputError
 			if !errors.As(err, &ie) || ie.Msg == "" {
-				t.Fatalf("parseCommand(%q) returned %T %v, want a non-empty *InputError", text, err, err)
+				t.Fatalf("parseCommand(%q) returned %T %v, want a non-empty *inputError", text, err, err)
 			}
 			return
 		}

@@ -136,11 +136,11 @@ func (h *handler) slackEmail(ctx context.Context, slackUser, mention string) (st
 	}
 	email, err := h.SlackUsers.UserEmail(ctx, slackUser)
 	switch {
-	case errors.Is(err, ErrNoSlackEmail):
+	case errors.Is(err, errNoSlackEmail):
 		return "", refusal(outcomeBadInput, "mention_without_email", mention+" has no e-mail address in their Slack profile that the bot can see, so they cannot be matched to a Genesys user. Give their Genesys e-mail address or user id instead.")
-	case errors.Is(err, ErrSlackUserNotFound):
+	case errors.Is(err, errSlackUserNotFound):
 		return "", refusal(outcomeBadInput, "mention_unknown", "Slack does not know "+mention+". Give the agent's e-mail address or Genesys user id instead.")
-	case errors.Is(err, ErrSlackEmailScope):
+	case errors.Is(err, errSlackEmailScope):
 		h.Log.Error("find: users.info refused for lack of a scope", "err", err)
 		return "", refusal(outcomeSlackError, "missing_scope", "The bot's Slack app lacks the users:read.email scope, so mentions cannot be matched to Genesys users. Give the agent's e-mail address, and ask an admin to add the scope.")
 	case err != nil:

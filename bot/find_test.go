@@ -171,21 +171,21 @@ func TestSlackUserDirectory(t *testing.T) {
 		t.Errorf("ann: %q, %v", got, err)
 	}
 	for user, want := range map[string]error{
-		"U0NOMAIL01": ErrNoSlackEmail,
-		"U0GONE0001": ErrNoSlackEmail,
-		"U0BOT00002": ErrNoSlackEmail,
-		"U0NOBODY01": ErrSlackUserNotFound,
+		"U0NOMAIL01": errNoSlackEmail,
+		"U0GONE0001": errNoSlackEmail,
+		"U0BOT00002": errNoSlackEmail,
+		"U0NOBODY01": errSlackUserNotFound,
 	} {
 		if got, err := d.UserEmail(ctx, user); !errors.Is(err, want) {
 			t.Errorf("%s: %q, %v; want %v", user, got, err, want)
 		}
 	}
 	sl.FailNext("users.info", 1, "missing_scope")
-	if _, err := d.UserEmail(ctx, "U0ANN00001"); !errors.Is(err, ErrSlackEmailScope) {
+	if _, err := d.UserEmail(ctx, "U0ANN00001"); !errors.Is(err, errSlackEmailScope) {
 		t.Errorf("missing scope: %v", err)
 	}
 	sl.FailNext("users.info", 1, "fatal_error")
-	if _, err := d.UserEmail(ctx, "U0ANN00001"); err == nil || errors.Is(err, ErrNoSlackEmail) {
+	if _, err := d.UserEmail(ctx, "U0ANN00001"); err == nil || errors.Is(err, errNoSlackEmail) {
 		t.Errorf("other error: %v", err)
 	}
 	if _, err := (slackUserDirectory{}).UserEmail(ctx, "U0ANN00001"); err == nil {

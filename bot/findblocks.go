@@ -18,14 +18,14 @@ func sinceText(since time.Time) string {
 }
 
 // noCallFoundMessage says that nothing was found and what was searched.
-func noCallFoundMessage(s search, res genesys.FindResult, live genesys.LiveResult) Message {
+func noCallFoundMessage(s search, res genesys.FindResult, live genesys.LiveResult) message {
 	text := fmt.Sprintf("No call in progress found for %s.", s.plain)
 	body := fmt.Sprintf(":information_source: No call in progress found for %s. I searched Genesys analytics for voice calls that have not ended%s", s.what, sinceText(res.Since))
 	if live.Ended > 0 {
 		body += fmt.Sprintf(", and re-read the %d that analytics still listed: they have ended", live.Ended)
 	}
 	body += ". Analytics can take a few seconds to see a call that just started: try again shortly, or give the conversation id."
-	return Message{Text: text, Blocks: []slack.Block{section("find_none", body)}}
+	return message{Text: text, Blocks: []slack.Block{section("find_none", body)}}
 }
 
 // findNotes are the context lines under the conversation picker.
@@ -47,7 +47,7 @@ func findNotes(res genesys.FindResult, live genesys.LiveResult, shown int) []str
 // conversationPickerMessage draws the list of calls a search found, newest
 // first: when each started, its queue, who is on it, and a button that
 // shows that call's participant picker.
-func conversationPickerMessage(convs []*genesys.Conversation, what, who string, notes []string, now time.Time) Message {
+func conversationPickerMessage(convs []*genesys.Conversation, what, who string, notes []string, now time.Time) message {
 	if len(convs) > maxConversationRows {
 		convs = convs[:maxConversationRows]
 	}
@@ -93,7 +93,7 @@ func conversationPickerMessage(convs []*genesys.Conversation, what, who string, 
 	blocks = append(blocks, slack.NewActionBlock("find_actions",
 		slack.NewButtonBlockElement(actionCancel, "cancel", plain("Cancel"))))
 	text := fmt.Sprintf("Which call? %d calls in progress, newest first.", len(convs))
-	return Message{Text: text, Blocks: blocks}
+	return message{Text: text, Blocks: blocks}
 }
 
 // buttonLabel tells calls apart at a glance: two calls that started in the

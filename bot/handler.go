@@ -34,12 +34,12 @@ type respondOptions struct {
 // responder is the Slack side the flow talks to.
 type responder interface {
 	// Respond answers through a slash command's or a click's response_url.
-	Respond(ctx context.Context, responseURL string, msg Message, opts respondOptions) error
+	Respond(ctx context.Context, responseURL string, msg message, opts respondOptions) error
 	// Post posts a message to a channel and returns its timestamp.
-	Post(ctx context.Context, channel string, msg Message) (string, error)
+	Post(ctx context.Context, channel string, msg message) (string, error)
 	// PostEphemeral shows msg to one user in a channel (chat.postEphemeral):
 	// the fallback when a response_url does not work.
-	PostEphemeral(ctx context.Context, channel, user string, msg Message) error
+	PostEphemeral(ctx context.Context, channel, user string, msg message) error
 }
 
 // slashRequest is one /disconnect invocation.
@@ -146,7 +146,7 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // reply answers the user privately. Reply failures are logged, not returned:
 // there is nobody else to tell.
-func (h *handler) reply(ctx context.Context, to replyTo, msg Message, opts respondOptions) {
+func (h *handler) reply(ctx context.Context, to replyTo, msg message, opts respondOptions) {
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	if to.replace {

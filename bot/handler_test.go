@@ -150,7 +150,7 @@ func (f *fixture) posts() []string {
 	return out
 }
 
-func allText(m Message) string {
+func allText(m message) string {
 	b, _ := json.Marshal(m.Blocks)
 	return m.Text + "\n" + string(b)
 }
@@ -250,7 +250,7 @@ func TestHandlerSlash(t *testing.T) {
 		}, want: auditLine{Action: "command", Outcome: "find_no_user", Reason: "user_not_found"},
 			wantReply: "No Genesys user has the e-mail address"},
 		{name: "find: mention without e-mail", text: "<@U0NOMAIL01>", find: true, setup: func(f *fixture) {
-			f.users.UserEmailFn = func(context.Context, string) (string, error) { return "", ErrNoSlackEmail }
+			f.users.UserEmailFn = func(context.Context, string) (string, error) { return "", errNoSlackEmail }
 		}, want: auditLine{Action: "command", Outcome: "bad_input", Reason: "mention_without_email"}},
 		{name: "find: analytics fails", text: "+13175550123", find: true, setup: func(f *fixture) {
 			f.finder.NormalizePhoneFn = func(string) (string, error) { return "+13175550123", nil }
@@ -516,13 +516,13 @@ func TestHandlerClickOutcomeDelivery(t *testing.T) {
 	f.genesys.GetConversationFn = getConv(liveCall(hConv), nil)
 	f.genesys.DisconnectParticipantFn = disconnectOK("")
 	f.genesys.ConfirmDisconnectFn = confirmed(true)
-	f.slack.PostFn = func(channel string, _ Message) error {
+	f.slack.PostFn = func(channel string, _ message) error {
 		if channel == hChannel {
 			return errors.New("not_in_channel")
 		}
 		return nil
 	}
-	f.slack.RespondFn = func(_ string, _ Message, opts respondOptions) error {
+	f.slack.RespondFn = func(_ string, _ message, opts respondOptions) error {
 		if opts.InChannel {
 			return errors.New("expired_url")
 		}

@@ -132,15 +132,15 @@ func (m *mockSlackUsers) UserEmail(ctx context.Context, userID string) (string, 
 type sent struct {
 	kind string // "respond", "post" or "ephemeral"
 	to   string // response_url or channel
-	msg  Message
+	msg  message
 	opts respondOptions
 }
 
 // mockResponder records every message; the Fn fields, when set, decide
 // what each call returns.
 type mockResponder struct {
-	RespondFn func(responseURL string, msg Message, opts respondOptions) error
-	PostFn    func(channel string, msg Message) error
+	RespondFn func(responseURL string, msg message, opts respondOptions) error
+	PostFn    func(channel string, msg message) error
 
 	mu   sync.Mutex
 	sent []sent
@@ -152,7 +152,7 @@ func (m *mockResponder) record(s sent) {
 	m.sent = append(m.sent, s)
 }
 
-func (m *mockResponder) Respond(_ context.Context, url string, msg Message, opts respondOptions) error {
+func (m *mockResponder) Respond(_ context.Context, url string, msg message, opts respondOptions) error {
 	m.record(sent{kind: "respond", to: url, msg: msg, opts: opts})
 	if m.RespondFn != nil {
 		return m.RespondFn(url, msg, opts)
@@ -160,7 +160,7 @@ func (m *mockResponder) Respond(_ context.Context, url string, msg Message, opts
 	return nil
 }
 
-func (m *mockResponder) Post(_ context.Context, channel string, msg Message) (string, error) {
+func (m *mockResponder) Post(_ context.Context, channel string, msg message) (string, error) {
 	m.record(sent{kind: "post", to: channel, msg: msg})
 	if m.PostFn != nil {
 		return "", m.PostFn(channel, msg)
@@ -168,7 +168,7 @@ func (m *mockResponder) Post(_ context.Context, channel string, msg Message) (st
 	return "1700000000.000100", nil
 }
 
-func (m *mockResponder) PostEphemeral(_ context.Context, channel, _ string, msg Message) error {
+func (m *mockResponder) PostEphemeral(_ context.Context, channel, _ string, msg message) error {
 	m.record(sent{kind: "ephemeral", to: channel, msg: msg})
 	return nil
 }

@@ -103,7 +103,7 @@ func isLoopback(host string) bool {
 }
 
 // Respond posts msg to a response_url.
-func (s *slackAPI) Respond(ctx context.Context, responseURL string, msg Message, opts respondOptions) error {
+func (s *slackAPI) Respond(ctx context.Context, responseURL string, msg message, opts respondOptions) error {
 	if err := s.checkResponseURL(responseURL); err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (s *slackAPI) Respond(ctx context.Context, responseURL string, msg Message,
 }
 
 // PostEphemeral shows msg to user in channel.
-func (s *slackAPI) PostEphemeral(ctx context.Context, channel, user string, msg Message) error {
+func (s *slackAPI) PostEphemeral(ctx context.Context, channel, user string, msg message) error {
 	return s.withRateLimit(ctx, func() error {
 		_, err := s.API.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
 		return err
@@ -153,7 +153,7 @@ func (s *slackAPI) PostEphemeral(ctx context.Context, channel, user string, msg 
 }
 
 // Post posts msg to a channel.
-func (s *slackAPI) Post(ctx context.Context, channel string, msg Message) (string, error) {
+func (s *slackAPI) Post(ctx context.Context, channel string, msg message) (string, error) {
 	var ts string
 	err := s.withRateLimit(ctx, func() error {
 		var err error

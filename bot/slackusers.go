@@ -17,13 +17,13 @@ type slackUsers interface {
 
 // Errors a slackUsers returns for the cases the flow explains to the user.
 var (
-	// ErrNoSlackEmail means the Slack user has no e-mail address the bot can
+	// errNoSlackEmail means the Slack user has no e-mail address the bot can
 	// see: a bot, a deleted account, or a profile without one.
-	ErrNoSlackEmail = errors.New("bot: the Slack user has no e-mail address the bot can see")
-	// ErrSlackUserNotFound means Slack does not know the user id.
-	ErrSlackUserNotFound = errors.New("bot: Slack has no such user")
-	// ErrSlackEmailScope means the bot token lacks users:read.email (or users:read).
-	ErrSlackEmailScope = errors.New("bot: the Slack bot token lacks the users:read.email scope")
+	errNoSlackEmail = errors.New("bot: the Slack user has no e-mail address the bot can see")
+	// errSlackUserNotFound means Slack does not know the user id.
+	errSlackUserNotFound = errors.New("bot: Slack has no such user")
+	// errSlackEmailScope means the bot token lacks users:read.email (or users:read).
+	errSlackEmailScope = errors.New("bot: the Slack bot token lacks the users:read.email scope")
 )
 
 // slackUserDirectory is slackUsers over slack-go (users.info; needs the
@@ -41,16 +41,16 @@ func (d slackUserDirectory) UserEmail(ctx context.Context, userID string) (strin
 		if errors.As(err, &se) {
 			switch se.Err {
 			case "user_not_found", "users_not_found":
-				return "", ErrSlackUserNotFound
+				return "", errSlackUserNotFound
 			case "missing_scope":
-				return "", ErrSlackEmailScope
+				return "", errSlackEmailScope
 			}
 		}
 		return "", fmt.Errorf("slack users.info: %w", err)
 	}
 	email := strings.ToLower(strings.TrimSpace(u.Profile.Email))
 	if u.Deleted || u.IsBot || email == "" {
-		return "", ErrNoSlackEmail
+		return "", errNoSlackEmail
 	}
 	return email, nil
 }
