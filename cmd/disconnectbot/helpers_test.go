@@ -307,6 +307,18 @@ func (f *fakes) pickerOn(t *testing.T, purpose string) (genesystest.Conversation
 	return conv, p, f.slash(t, supervisor, conv.ID, 0)
 }
 
+// click presses the participant's button on picker as the supervisor and
+// returns the message count from before the click (for finalAnswer).
+func (f *fakes) click(t *testing.T, picker slacktest.Message, participantID string) (before int) {
+	t.Helper()
+	btn := f.buttonFor(t, picker, participantID)
+	before = f.slack.MessageCount()
+	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
+		t.Fatal(err)
+	}
+	return before
+}
+
 func participantByPurpose(t *testing.T, c genesystest.Conversation, purpose string) genesystest.Participant {
 	t.Helper()
 	for _, p := range c.Participants {

@@ -20,11 +20,7 @@ func TestMetricsCountRealEvents(t *testing.T) {
 	b.waitReady(http.StatusOK)
 
 	conv, customer, picker := f.pickerOn(t, "customer")
-	btn := f.buttonFor(t, picker, customer.ID)
-	before := f.slack.MessageCount()
-	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
-		t.Fatal(err)
-	}
+	before := f.click(t, picker, customer.ID)
 	if final := f.finalAnswer(t, supervisor, before); !strings.Contains(final.Text, "confirmed") {
 		t.Fatalf("click ended with %q, want a confirmed disconnect", final.Text)
 	}

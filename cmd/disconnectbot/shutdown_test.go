@@ -42,11 +42,7 @@ func TestShutdownFinishesInFlightDisconnect(t *testing.T) {
 	b.waitReady(http.StatusOK)
 
 	conv, customer, picker := f.pickerOn(t, "customer")
-	btn := f.buttonFor(t, picker, customer.ID)
-	before := f.slack.MessageCount()
-	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
-		t.Fatal(err)
-	}
+	before := f.click(t, picker, customer.ID)
 	select {
 	case <-reached:
 	case <-time.After(waitTimeout):
@@ -117,10 +113,7 @@ func TestShutdownGraceRunsOut(t *testing.T) {
 	})
 	b.waitReady(http.StatusOK)
 	_, customer, picker := f.pickerOn(t, "customer")
-	btn := f.buttonFor(t, picker, customer.ID)
-	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
-		t.Fatal(err)
-	}
+	f.click(t, picker, customer.ID)
 	<-reached
 	if err := b.stop(); err != nil {
 		t.Errorf("runBot returned %v, want nil", err)
@@ -205,11 +198,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	// Genesys takes a while to accept the PATCH.
 	f.genesys.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Delay: 500 * time.Millisecond, Count: 1})
 	picker := f.slash(t, supervisor, conv.ID, 0)
-	btn := f.buttonFor(t, picker, customer.ID)
-	before := f.slack.MessageCount()
-	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
-		t.Fatal(err)
-	}
+	before := f.click(t, picker, customer.ID)
 	if _, err := f.slack.WaitMessageAfter(waitCtx(t), before, func(m slacktest.Message) bool { return strings.Contains(m.Text, "Disconnecting") }); err != nil {
 		t.Fatal(err)
 	}
