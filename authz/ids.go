@@ -20,6 +20,15 @@ const (
 	teamPrefixes           = "T"
 )
 
+// IsUserID reports whether s has the shape of a Slack user id (U… or W…).
+// It is the one Slack-id check of the project: the allow-list, mentions and
+// config keys all use it.
+func IsUserID(s string) bool { return isID(s, userPrefixes) }
+
+// IsChannelID reports whether s has the shape of a Slack conversation id a
+// message can be posted to (C…, G… or D…).
+func IsChannelID(s string) bool { return isID(s, requestChannelPrefixes) }
+
 // isID reports whether s looks like a Slack id starting with one of prefixes.
 func isID(s, prefixes string) bool {
 	if len(s) < 2 || len(s) > maxIDLen || !strings.ContainsRune(prefixes, rune(s[0])) {

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/slack-go/slack"
 
 	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/bot"
@@ -87,12 +86,6 @@ func (f *benchFakes) resetRecordings() {
 // tokenRequests is the number of token requests since the fakes started.
 func (f *benchFakes) tokenRequests() int { return f.tokens + f.genesys.TokenRequests() }
 
-type benchGroups struct{ api *slack.Client }
-
-func (g benchGroups) UserGroupMembers(ctx context.Context, id string) ([]string, error) {
-	return g.api.GetUserGroupMembersContext(ctx, id)
-}
-
 // benchGenesysIdlePerHost is the idle keep-alive connections per host of
 // the Genesys client's default transport (genesys.defaultHTTPClient, which
 // is not exported): the benchmark rebuilds that transport only to count the
@@ -142,11 +135,6 @@ func startInProcessBot(tb testing.TB, f *benchFakes) *inProcessBot {
 	genesysTransport.TLSHandshakeTimeout = 5 * time.Second
 	genesysTransport.ResponseHeaderTimeout = 20 * time.Second
 	genesysHTTP := &http.Client{Timeout: 30 * time.Second, Transport: genesysTransport}
-	api := slack.New(f.slack.BotToken(),
-		slack.OptionAppLevelToken(f.slack.AppToken()),
-		slack.OptionAPIURL(f.slack.APIURL()),
-		slack.OptionHTTPClient(httpClient),
-	)
 	ctx, cancel := context.WithCancel(context.Background())
 	gc, err := genesys.New(ctx, genesys.Config{
 		APIURL: f.genesys.URL, LoginURL: f.genesys.URL,
@@ -157,18 +145,17 @@ func startInProcessBot(tb testing.TB, f *benchFakes) *inProcessBot {
 		cancel()
 		tb.Fatal(err)
 	}
-	policy, err := authz.New(authz.Config{AllowedUsers: f.users, TeamID: slacktest.DefaultTeamID}, benchGroups{api}, nil)
+	app, err := bot.New(ctx, bot.Config{
+		BotToken: f.slack.BotToken(), AppToken: f.slack.AppToken(), APIURL: f.slack.APIURL(), HTTPClient: httpClient,
+		Genesys: gc, Authz: authz.Config{AllowedUsers: f.users, TeamID: slacktest.DefaultTeamID},
+		Log: log, Metrics: metrics,
+	})
 	if err != nil {
 		cancel()
 		tb.Fatal(err)
 	}
-	handler := &bot.Handler{
-		Genesys: gc, Authz: policy, Slack: bot.NewSlackAPI(api, f.slack.APIURL(), httpClient),
-		Log: log, Metrics: metrics,
-	}
-	runner := bot.NewRunner(bot.RunnerConfig{API: api, Handler: handler, Log: log.With("component", "slack"), Metrics: metrics})
 	done := make(chan error, 1)
-	go func() { done <- runner.Run(ctx) }()
+	go func() { done <- app.Run(ctx) }()
 	tb.Cleanup(func() {
 		cancel()
 		select {

@@ -10,14 +10,15 @@ import (
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
-// Message is what the bot shows: Block Kit blocks plus the plain-text
+// message is what the bot shows: Block Kit blocks plus the plain-text
 // fallback that notifications and screen readers use.
-type Message struct {
+type message struct {
 	Text   string
 	Blocks []slack.Block
 }
 
-// Slack's Block Kit limits that the builders stay inside (NOTES §5).
+// Slack's Block Kit limits that the builders stay inside (Slack's Block Kit
+// reference: 50 blocks per message, 75 characters of button text, …).
 const (
 	maxBlocks        = 50
 	maxButtonText    = 75
@@ -171,17 +172,17 @@ func formatDuration(d time.Duration) string {
 	}
 }
 
-func helpMessage() Message {
-	return Message{Text: "How to use /disconnect", Blocks: []slack.Block{section("help", usage)}}
+func helpMessage() message {
+	return message{Text: "How to use /disconnect", Blocks: []slack.Block{section("help", usage)}}
 }
 
 // errorMessage is an ephemeral reply that says what went wrong and what to do.
-func errorMessage(text string) Message {
-	return Message{Text: text, Blocks: []slack.Block{section("error", ":warning: "+text)}}
+func errorMessage(text string) message {
+	return message{Text: text, Blocks: []slack.Block{section("error", ":warning: "+text)}}
 }
 
-func infoMessage(text string) Message {
-	return Message{Text: text, Blocks: []slack.Block{section("info", text)}}
+func infoMessage(text string) message {
+	return message{Text: text, Blocks: []slack.Block{section("info", text)}}
 }
 
 func conversationSummary(conv *genesys.Conversation, now time.Time) string {
@@ -195,12 +196,12 @@ func conversationSummary(conv *genesys.Conversation, now time.Time) string {
 	return strings.Join(parts, " · ")
 }
 
-// PickerMessage draws the ephemeral picker: one row per active participant,
+// pickerMessage draws the ephemeral picker: one row per active participant,
 // each with its own Disconnect button behind a confirm dialog that names the
 // person and the call; people who already left are listed as text only.
 // When filter is not empty the picker only shows the participants that
 // matched it.
-func PickerMessage(conv *genesys.Conversation, candidates []genesys.Participant, filter string, now time.Time) Message {
+func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant, filter string, now time.Time) message {
 	title := "Who should leave the call?"
 	if len(candidates) == 1 {
 		title = "Disconnect this participant?"
@@ -219,7 +220,7 @@ func PickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 			strings.Join(participantFlags(p, now), " · "), code(p.ID))
 		btn := slack.NewButtonBlockElement(
 			fmt.Sprintf("%s:%d", actionDisconnect, i),
-			EncodeButtonValue(ButtonValue{ConversationID: conv.ID, ParticipantID: p.ID}),
+			encodeButtonValue(buttonValue{ConversationID: conv.ID, ParticipantID: p.ID}),
 			plain(plainLabel("Disconnect "+name+" ("+purpose(p)+")", maxButtonText)),
 		).WithStyle(slack.StyleDanger).WithConfirm(confirmDialog(conv, p))
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncateMrkdwn(row, maxSectionText)), nil,
@@ -247,7 +248,7 @@ func PickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 	blocks = append(blocks, slack.NewActionBlock("picker_actions",
 		slack.NewButtonBlockElement(actionCancel, "cancel", plain("Cancel"))))
 	text := fmt.Sprintf("%s Conversation %s: %d participants can be disconnected.", title, conv.ID, len(candidates))
-	return Message{Text: text, Blocks: blocks}
+	return message{Text: text, Blocks: blocks}
 }
 
 func containsParticipant(ps []genesys.Participant, id string) bool {
@@ -272,7 +273,7 @@ func confirmDialog(conv *genesys.Conversation, p genesys.Participant) *slack.Con
 }
 
 // noMatchMessage lists who is on the call when a selector matched nobody.
-func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) Message {
+func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) message {
 	var lines []string
 	for _, p := range conv.ActiveParticipants() {
 		lines = append(lines, fmt.Sprintf("• *%s* · %s · participant %s", escapeText(displayName(p)), escapeText(purpose(p)), code(p.ID)))
@@ -284,14 +285,14 @@ func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) Messa
 	} else {
 		body += " Nobody can be disconnected from it right now."
 	}
-	return Message{Text: text, Blocks: []slack.Block{section("no_match", body), contextLine("no_match_conv", conversationSummary(conv, now))}}
+	return message{Text: text, Blocks: []slack.Block{section("no_match", body), contextLine("no_match_conv", conversationSummary(conv, now))}}
 }
 
 // progressMessage replaces the picker as soon as a button is clicked, so it
 // cannot be clicked twice while Genesys works.
-func progressMessage(conv string, p genesys.Participant) Message {
+func progressMessage(conv string, p genesys.Participant) message {
 	text := fmt.Sprintf("Disconnecting %s (%s) from conversation %s…", escapeText(displayName(p)), escapeText(purpose(p)), escapeText(conv))
-	return Message{Text: text, Blocks: []slack.Block{section("progress", fmt.Sprintf(":hourglass_flowing_sand: Disconnecting *%s* (%s) from conversation %s…", escapeText(displayName(p)), escapeText(purpose(p)), code(conv)))}}
+	return message{Text: text, Blocks: []slack.Block{section("progress", fmt.Sprintf(":hourglass_flowing_sand: Disconnecting *%s* (%s) from conversation %s…", escapeText(displayName(p)), escapeText(purpose(p)), code(conv)))}}
 }
 
 // OutcomeStatus is how a disconnect attempt ended.
@@ -319,9 +320,9 @@ type Outcome struct {
 	At             time.Time
 }
 
-// OutcomeMessage is the channel message for an outcome: who disconnected whom
+// outcomeMessage is the channel message for an outcome: who disconnected whom
 // from which conversation, when, and whether Genesys confirmed it.
-func OutcomeMessage(o Outcome) Message {
+func outcomeMessage(o Outcome) message {
 	name := escapeText(displayName(o.Participant))
 	role := escapeText(purpose(o.Participant))
 	who := fmt.Sprintf("*%s* (%s)", name, role)
@@ -352,7 +353,7 @@ func OutcomeMessage(o Outcome) Message {
 	if o.CorrelationID != "" {
 		ctx = append(ctx, "Genesys correlation id "+code(o.CorrelationID))
 	}
-	return Message{Text: text, Blocks: []slack.Block{
+	return message{Text: text, Blocks: []slack.Block{
 		section("outcome", body),
 		contextLine("outcome_details", strings.Join(ctx, " · ")),
 	}}

@@ -33,7 +33,7 @@ func goldenConversation() *genesys.Conversation {
 }
 
 // checkGolden compares msg's Block Kit JSON with testdata/golden/name.json.
-func checkGolden(t *testing.T, name string, msg Message) {
+func checkGolden(t *testing.T, name string, msg message) {
 	t.Helper()
 	got, err := json.MarshalIndent(map[string]any{"text": msg.Text, "blocks": msg.Blocks}, "", "  ")
 	if err != nil {
@@ -64,15 +64,15 @@ func TestGoldenBlocks(t *testing.T) {
 	agent, _ := conv.Participant("c3333333-3333-4333-8333-333333333333")
 	tests := []struct {
 		name string
-		msg  Message
+		msg  message
 	}{
-		{"picker", PickerMessage(conv, conv.ActiveParticipants(), "", goldenNow)},
-		{"picker_single", PickerMessage(conv, []genesys.Participant{agent}, "agent", goldenNow)},
-		{"outcome_confirmed", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeConfirmed, CorrelationID: "corr-123", At: goldenNow})},
-		{"outcome_unconfirmed", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeUnconfirmed, At: goldenNow})},
-		{"outcome_unknown", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeUnknown, Reason: "Genesys did not answer in time", At: goldenNow})},
-		{"outcome_already_gone", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeAlreadyGone, At: goldenNow})},
-		{"outcome_failed", OutcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: conv.Participants[0], Status: OutcomeFailed,
+		{"picker", pickerMessage(conv, conv.ActiveParticipants(), "", goldenNow)},
+		{"picker_single", pickerMessage(conv, []genesys.Participant{agent}, "agent", goldenNow)},
+		{"outcome_confirmed", outcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeConfirmed, CorrelationID: "corr-123", At: goldenNow})},
+		{"outcome_unconfirmed", outcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeUnconfirmed, At: goldenNow})},
+		{"outcome_unknown", outcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeUnknown, Reason: "Genesys did not answer in time", At: goldenNow})},
+		{"outcome_already_gone", outcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: agent, Status: OutcomeAlreadyGone, At: goldenNow})},
+		{"outcome_failed", outcomeMessage(Outcome{Actor: "U012AB3CD", ConversationID: conv.ID, Participant: conv.Participants[0], Status: OutcomeFailed,
 			Reason: "The Genesys OAuth client's role lacks the permission conversation:communication:disconnect. Ask a Genesys admin to add it.", CorrelationID: "corr-403", At: goldenNow})},
 		{"no_match", noMatchMessage(conv, "nobody@example.com", goldenNow)},
 		{"help", helpMessage()},
@@ -96,7 +96,7 @@ func TestPickerIsSafeAndWithinLimits(t *testing.T) {
 			Name: strings.Repeat("Ω", 200), Purpose: "external", State: genesys.StateConnected,
 		})
 	}
-	msg := PickerMessage(conv, conv.ActiveParticipants(), "", goldenNow)
+	msg := pickerMessage(conv, conv.ActiveParticipants(), "", goldenNow)
 	if len(msg.Blocks) > maxBlocks {
 		t.Fatalf("picker has %d blocks, Slack allows %d", len(msg.Blocks), maxBlocks)
 	}

@@ -7,19 +7,19 @@ import (
 
 func TestButtonValueRoundTrip(t *testing.T) {
 	t.Parallel()
-	v := ButtonValue{ConversationID: convID, ParticipantID: partID}
-	got, err := DecodeButtonValue(EncodeButtonValue(v))
+	v := buttonValue{ConversationID: convID, ParticipantID: partID}
+	got, err := decodeButtonValue(encodeButtonValue(v))
 	if err != nil || got != v {
 		t.Fatalf("round trip = %+v, %v; want %+v", got, err, v)
 	}
-	if n := len(EncodeButtonValue(v)); n > 2000 {
+	if n := len(encodeButtonValue(v)); n > 2000 {
 		t.Fatalf("button value is %d bytes, Slack allows 2000", n)
 	}
 }
 
 func TestDecodeButtonValueRejectsForgeries(t *testing.T) {
 	t.Parallel()
-	good := EncodeButtonValue(ButtonValue{ConversationID: convID, ParticipantID: partID})
+	good := encodeButtonValue(buttonValue{ConversationID: convID, ParticipantID: partID})
 	for name, value := range map[string]string{
 		"empty":            "",
 		"other version":    "v2" + good[2:],
@@ -34,8 +34,8 @@ func TestDecodeButtonValueRejectsForgeries(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			if v, err := DecodeButtonValue(value); err == nil {
-				t.Fatalf("DecodeButtonValue(%q) = %+v, want an error", value, v)
+			if v, err := decodeButtonValue(value); err == nil {
+				t.Fatalf("decodeButtonValue(%q) = %+v, want an error", value, v)
 			}
 		})
 	}
@@ -44,20 +44,20 @@ func TestDecodeButtonValueRejectsForgeries(t *testing.T) {
 // FuzzDecodeButtonValue: whatever a forged click carries, the decoder either
 // rejects it or returns two UUIDs that re-encode to the same value.
 func FuzzDecodeButtonValue(f *testing.F) {
-	f.Add(EncodeButtonValue(ButtonValue{ConversationID: convID, ParticipantID: partID}))
+	f.Add(encodeButtonValue(buttonValue{ConversationID: convID, ParticipantID: partID}))
 	f.Add("v1:" + convID + ":" + convID)
 	f.Add("v1::")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, value string) {
-		v, err := DecodeButtonValue(value)
+		v, err := decodeButtonValue(value)
 		if err != nil {
 			return
 		}
-		if !uuidRE.MatchString(v.ConversationID) || !uuidRE.MatchString(v.ParticipantID) {
+		if !isUUID(v.ConversationID) || !isUUID(v.ParticipantID) {
 			t.Fatalf("decoded non-UUID ids from %q: %+v", value, v)
 		}
-		if !strings.EqualFold(EncodeButtonValue(v), value) {
-			t.Fatalf("decode(%q) re-encodes to %q", value, EncodeButtonValue(v))
+		if !strings.EqualFold(encodeButtonValue(v), value) {
+			t.Fatalf("decode(%q) re-encodes to %q", value, encodeButtonValue(v))
 		}
 	})
 }

@@ -1,10 +1,12 @@
 // Package bot is the Slack side of disconnectbot: it parses /disconnect,
 // draws the participant picker, handles the clicks, and posts outcomes.
 //
-// The disconnect flow lives in plain functions (Handler) that know nothing of
-// sockets; the Socket Mode transport (Runner) only acks envelopes and hands
-// them over, so the flow can be tested without a socket and the transport
-// without Genesys.
+// New wires it: the Slack client, the allow-list, the flow and the Socket
+// Mode transport; App.Run serves. The disconnect flow (handler.go, flow.go,
+// find.go) lives in plain functions that know nothing of sockets and return
+// what happened; the transport (socket.go) only acks envelopes and hands
+// them over, so the flow is tested without a socket (handler_test.go) and
+// the transport without Genesys.
 package bot
 
 import (
@@ -15,12 +17,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
-// MaxCommandText bounds what the parser looks at. A conversation id plus a
+// maxCommandText bounds what the parser looks at. A conversation id plus a
 // selector is well under 200 bytes; anything near this is not a command.
-const MaxCommandText = 500
+const maxCommandText = 500
 
 // TargetKind says what the first argument of /disconnect names.
 type TargetKind int
@@ -56,20 +59,18 @@ type Command struct {
 	Selector *genesys.Selector
 }
 
-// InputError is a mistake in what the user typed. Its message is safe and
+// inputError is a mistake in what the user typed. Its message is safe and
 // meant to be shown to the user as is.
-type InputError struct{ Msg string }
+type inputError struct{ Msg string }
 
-func (e *InputError) Error() string { return e.Msg }
+func (e *inputError) Error() string { return e.Msg }
 
 func inputErrorf(format string, args ...any) error {
-	return &InputError{Msg: fmt.Sprintf(format, args...)}
+	return &inputError{Msg: fmt.Sprintf(format, args...)}
 }
 
 var (
-	uuidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	slackIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
-	phoneRE   = regexp.MustCompile(`^\+?[0-9(][0-9 ().\-/]{3,30}$`)
+	phoneRE = regexp.MustCompile(`^\+?[0-9(][0-9 ().\-/]{3,30}$`)
 	// phoneStartRE and phonePartRE are the groups of a number typed with spaces.
 	phoneStartRE = regexp.MustCompile(`^\+?[0-9(][0-9().\-/]{0,15}$`)
 	phonePartRE  = regexp.MustCompile(`^[0-9().\-/]{1,15}$`)
@@ -84,10 +85,10 @@ const usage = "*Usage:* `/disconnect &lt;call&gt; [who]`\n" +
 	"an external contact id, a phone number, or `customer` / `agent` / `external`.\n" +
 	"You get the people on the call as buttons (only you see them); nothing is disconnected until you click and confirm."
 
-// ParseCommand parses the text after /disconnect. Every error is an
-// *InputError whose message says what was wrong and what to type instead.
-func ParseCommand(text string) (Command, error) {
-	if len(text) > MaxCommandText {
+// parseCommand parses the text after /disconnect. Every error is an
+// *inputError whose message says what was wrong and what to type instead.
+func parseCommand(text string) (Command, error) {
+	if len(text) > maxCommandText {
 		return Command{}, inputErrorf("That is %d characters; `/disconnect` takes a conversation id and optionally who to disconnect. Type `/disconnect help` for usage.", len(text))
 	}
 	if !utf8.ValidString(text) {
@@ -174,7 +175,7 @@ func parseTarget(arg string) (Target, error) {
 		switch {
 		case strings.HasPrefix(link, "@"):
 			id := strings.TrimPrefix(link, "@")
-			if !slackIDRE.MatchString(id) {
+			if !authz.IsUserID(id) {
 				return Target{}, inputErrorf("%s is not a Slack user mention I can use.", quote(arg))
 			}
 			return Target{Kind: TargetAgent, SlackUser: id}, nil
@@ -191,7 +192,7 @@ func parseTarget(arg string) (Target, error) {
 		}
 	}
 	switch {
-	case uuidRE.MatchString(arg):
+	case isUUID(arg):
 		return Target{Kind: TargetConversation, Value: strings.ToLower(arg)}, nil
 	case strings.HasPrefix(strings.ToLower(arg), "queue:"):
 		q, _ := cutQueuePrefix(arg)
@@ -275,3 +276,7 @@ func quote(s string) string {
 	}
 	return "`" + escapeCode(s) + "`"
 }
+
+// isUUID reports whether s is a Genesys id; genesys.ValidateID is the one
+// check of that shape.
+func isUUID(s string) bool { return genesys.ValidateID("id", s) == nil }

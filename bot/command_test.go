@@ -69,28 +69,28 @@ func TestParseCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ParseCommand(tt.text)
+			got, err := parseCommand(tt.text)
 			if tt.wantErr != "" {
-				var ie *InputError
+				var ie *inputError
 				if !errors.As(err, &ie) {
-					t.Fatalf("ParseCommand(%q) error = %v, want *InputError containing %q", tt.text, err, tt.wantErr)
+					t.Fatalf("parseCommand(%q) error = %v, want *inputError containing %q", tt.text, err, tt.wantErr)
 				}
 				if !strings.Contains(ie.Msg, tt.wantErr) {
-					t.Fatalf("ParseCommand(%q) error = %q, want it to contain %q", tt.text, ie.Msg, tt.wantErr)
+					t.Fatalf("parseCommand(%q) error = %q, want it to contain %q", tt.text, ie.Msg, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("ParseCommand(%q) unexpected error: %v", tt.text, err)
+				t.Fatalf("parseCommand(%q) unexpected error: %v", tt.text, err)
 			}
 			if tt.selector != "" {
 				if got.Selector == nil || got.Selector.Kind != tt.selector {
-					t.Fatalf("ParseCommand(%q) selector = %+v, want kind %q", tt.text, got.Selector, tt.selector)
+					t.Fatalf("parseCommand(%q) selector = %+v, want kind %q", tt.text, got.Selector, tt.selector)
 				}
 				return
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("ParseCommand(%q) mismatch (-want +got):\n%s", tt.text, diff)
+				t.Errorf("parseCommand(%q) mismatch (-want +got):\n%s", tt.text, diff)
 			}
 		})
 	}
@@ -104,7 +104,7 @@ func TestQuoteEscapesSlackMarkup(t *testing.T) {
 	}
 }
 
-// FuzzParseCommand: any text gives a command or an *InputError, never a
+// FuzzParseCommand: any text gives a command or an *inputError, never a
 // panic, and a conversation target is always a lower-case UUID.
 func FuzzParseCommand(f *testing.F) {
 	for _, s := range []string{"", "help", convID, convID + " customer", "<@U1|x>", "<mailto:a@b.c|a@b.c>",
@@ -112,15 +112,15 @@ func FuzzParseCommand(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		cmd, err := ParseCommand(text)
+		cmd, err := parseCommand(text)
 		if err != nil {
-			var ie *InputError
+			var ie *inputError
 			if !errors.As(err, &ie) || ie.Msg == "" {
-				t.Fatalf("ParseCommand(%q) returned %T %v, want a non-empty *InputError", text, err, err)
+				t.Fatalf("parseCommand(%q) returned %T %v, want a non-empty *inputError", text, err, err)
 			}
 			return
 		}
-		if cmd.Target.Kind == TargetConversation && !uuidRE.MatchString(cmd.Target.Value) {
+		if cmd.Target.Kind == TargetConversation && !isUUID(cmd.Target.Value) {
 			t.Fatalf("conversation target %q is not a UUID", cmd.Target.Value)
 		}
 		if cmd.Target.Kind == TargetConversation && strings.ToLower(cmd.Target.Value) != cmd.Target.Value {
@@ -145,16 +145,16 @@ func TestParseCommandFindForms(t *testing.T) {
 		{"queue:Support agent", Target{Kind: TargetQueue, Value: "Support"}, "agent"},
 	}
 	for _, tt := range tests {
-		got, err := ParseCommand(tt.text)
+		got, err := parseCommand(tt.text)
 		if err != nil {
-			t.Errorf("ParseCommand(%q): %v", tt.text, err)
+			t.Errorf("parseCommand(%q): %v", tt.text, err)
 			continue
 		}
 		if diff := cmp.Diff(tt.want, got.Target); diff != "" {
-			t.Errorf("ParseCommand(%q) target (-want +got):\n%s", tt.text, diff)
+			t.Errorf("parseCommand(%q) target (-want +got):\n%s", tt.text, diff)
 		}
 		if got.Who != tt.who {
-			t.Errorf("ParseCommand(%q) who = %q, want %q", tt.text, got.Who, tt.who)
+			t.Errorf("parseCommand(%q) who = %q, want %q", tt.text, got.Who, tt.who)
 		}
 	}
 }

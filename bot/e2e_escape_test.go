@@ -10,11 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/slack-go/slack"
-
-	"github.com/disconnectbot/disconnectbot/bot"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
-	"github.com/disconnectbot/disconnectbot/genesys"
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
 )
 
@@ -54,14 +50,7 @@ func hostileCall(h *harness, start time.Time) genesystest.Conversation {
 func TestE2EUntrustedTextNeverMarkup(t *testing.T) {
 	t.Parallel()
 	clock := time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC)
-	h := newHarness(t, harnessOptions{auditChannel: "C0AUDIT001", configure: func(hd *bot.Handler, api *slack.Client, gc *genesys.Client) {
-		hd.Finder = struct {
-			*genesys.Client
-			genesys.PhoneReader
-		}{gc, genesys.PhoneReader{}}
-		hd.SlackUsers = bot.SlackUserDirectory{API: api}
-		hd.Now = func() time.Time { return clock }
-	}})
+	h := newHarness(t, harnessOptions{auditChannel: "C0AUDIT001", find: true, now: func() time.Time { return clock }})
 	h.genesys.AddUser(genesystest.User{Name: hostileAgent, Email: hostileEmail})
 	first := hostileCall(h, time.Now().Add(-3*time.Minute))
 	hostileCall(h, time.Now().Add(-2*time.Minute))

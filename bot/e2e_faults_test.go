@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -117,9 +116,7 @@ func TestE2EGenesysErrorsOnDisconnect(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOptions{genesysCfg: shortRetries})
-			conv := h.genesys.ThreePartyConference()
-			agent := participantByPurpose(t, conv, "agent")
-			picker := h.slash(supervisor, conv.ID)
+			conv, agent, picker := h.pickerOn(t, "agent")
 			tt.inject(h.genesys)
 			final := h.click(supervisor, picker, h.buttonFor(picker, agent.ID))
 			out := h.rendered(final)
@@ -179,9 +176,7 @@ func TestE2ESocketDisconnectMidFlow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOptions{})
-			conv := h.genesys.ThreePartyConference()
-			agent := participantByPurpose(t, conv, "agent")
-			picker := h.slash(supervisor, conv.ID)
+			_, agent, picker := h.pickerOn(t, "agent")
 			b := h.buttonFor(picker, agent.ID)
 			var final slacktest.Message
 			if !tt.afterClick {
@@ -215,7 +210,7 @@ func TestE2ESocketDisconnectMidFlow(t *testing.T) {
 			if final := h.click(supervisor, picker, h.buttonFor(picker, ext.ID)); !strings.Contains(final.Text, "confirmed") {
 				t.Fatalf("after the reconnect the outcome was %q", final.Text)
 			}
-			if !h.runner.Connected() {
+			if !h.app.Connected() {
 				t.Error("runner reports the socket down")
 			}
 		})
@@ -238,9 +233,7 @@ func waitReconnect(t *testing.T, h *harness) {
 func TestE2ETokenExpiryMidFlow(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	conv := h.genesys.ThreePartyConference()
-	agent := participantByPurpose(t, conv, "agent")
-	picker := h.slash(supervisor, conv.ID)
+	_, agent, picker := h.pickerOn(t, "agent")
 	h.genesys.ExpireTokens()
 	final := h.click(supervisor, picker, h.buttonFor(picker, agent.ID))
 	if !strings.Contains(final.Text, "confirmed") {
@@ -285,9 +278,7 @@ func TestE2ESlackPostFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOptions{})
-			conv := h.genesys.ThreePartyConference()
-			agent := participantByPurpose(t, conv, "agent")
-			picker := h.slash(supervisor, conv.ID)
+			_, agent, picker := h.pickerOn(t, "agent")
 			tt.inject(h.slack)
 			final := h.click(supervisor, picker, h.buttonFor(picker, agent.ID))
 			if !strings.Contains(final.Text, "confirmed") || final.TS != picker.TS {
@@ -321,9 +312,7 @@ func TestE2ESlowGenesys(t *testing.T) {
 	t.Run("leg drops after the confirm timeout", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, harnessOptions{genesysCfg: func(c *genesys.Config) { c.ConfirmTimeout = 200 * time.Millisecond }})
-		conv := h.genesys.ThreePartyConference()
-		agent := participantByPurpose(t, conv, "agent")
-		picker := h.slash(supervisor, conv.ID)
+		_, agent, picker := h.pickerOn(t, "agent")
 		h.genesys.SetDisconnectDelay(time.Second)
 		final := h.click(supervisor, picker, h.buttonFor(picker, agent.ID))
 		posts := h.channelPosts(channel)
@@ -340,9 +329,7 @@ func TestE2ESlowGenesys(t *testing.T) {
 	t.Run("PATCH outlives the work timeout", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, harnessOptions{workTimeout: 500 * time.Millisecond})
-		conv := h.genesys.ThreePartyConference()
-		agent := participantByPurpose(t, conv, "agent")
-		picker := h.slash(supervisor, conv.ID)
+		_, agent, picker := h.pickerOn(t, "agent")
 		h.genesys.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Delay: 3 * time.Second})
 		final := h.click(supervisor, picker, h.buttonFor(picker, agent.ID))
 		posts := h.channelPosts(channel)
@@ -363,9 +350,7 @@ func TestE2ESlowGenesys(t *testing.T) {
 			c.HTTPClient = &http.Client{Timeout: 150 * time.Millisecond}
 			c.RetryBudget = 200 * time.Millisecond
 		}})
-		conv := h.genesys.ThreePartyConference()
-		agent := participantByPurpose(t, conv, "agent")
-		picker := h.slash(supervisor, conv.ID)
+		_, agent, picker := h.pickerOn(t, "agent")
 		h.genesys.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Delay: 2 * time.Second})
 		final := h.click(supervisor, picker, h.buttonFor(picker, agent.ID))
 		if out := h.rendered(final); !strings.Contains(out, "not confirmed") || !strings.Contains(out, "Check the call") {
@@ -391,22 +376,14 @@ func TestE2ESlowGenesys(t *testing.T) {
 // as several supervisors would.
 func clickAll(t *testing.T, h *harness, pickers []slacktest.Message, pids []string) {
 	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, len(pickers))
+	buttons := make([]slacktest.Button, len(pickers))
 	for i := range pickers {
-		b := h.buttonFor(pickers[i], pids[i])
-		wg.Go(func() {
-			_, err := h.slack.Click(h.ctx(), supervisor, pickers[i], b.ActionID, b.Value)
-			errs <- err
-		})
+		buttons[i] = h.buttonFor(pickers[i], pids[i])
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	concurrently(t, len(pickers), func(i int) error {
+		_, err := h.slack.Click(h.ctx(), supervisor, pickers[i], buttons[i].ActionID, buttons[i].Value)
+		return err
+	})
 }
 
 // TestE2EGenesysRateLimitBurst (reliability): a burst of 429s with

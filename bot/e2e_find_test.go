@@ -6,11 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
-
-	"github.com/disconnectbot/disconnectbot/bot"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
-	"github.com/disconnectbot/disconnectbot/genesys"
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
 )
 
@@ -26,13 +22,7 @@ const (
 // reads users.info.
 func newFindHarness(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
-	opts.configure = func(h *bot.Handler, api *slack.Client, gc *genesys.Client) {
-		h.Finder = struct {
-			*genesys.Client
-			genesys.PhoneReader
-		}{gc, genesys.PhoneReader{}}
-		h.SlackUsers = bot.SlackUserDirectory{API: api}
-	}
+	opts.find = true
 	h := newHarness(t, opts)
 	h.slack.AddUser(slacktest.User{ID: janeSlack, Name: "jane", RealName: genesystest.JaneDoeName, Email: genesystest.JaneDoeEmail})
 	h.slack.AddUser(slacktest.User{ID: noEmailSlack, Name: "guest", RealName: "Guest Without Mail"})

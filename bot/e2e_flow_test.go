@@ -3,7 +3,6 @@ package bot_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
 )
 
-// The end-to-end tests of the /disconnect flow: the real Handler and Runner
+// The end-to-end tests of the /disconnect flow: the real bot (bot.New)
 // over slack-go's socketmode client, between the fake Slack and the Genesys
 // emulator. Faults are in e2e_faults_test.go, authorization and forgery in
 // e2e_security_test.go.
@@ -81,10 +80,7 @@ func TestE2EPickerShowsParticipants(t *testing.T) {
 func TestE2EConfirmedDisconnectReplacesPicker(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	conv := h.genesys.ThreePartyConference()
-	ext := participantByPurpose(t, conv, "external")
-
-	picker := h.slash(supervisor, conv.ID)
+	conv, ext, picker := h.pickerOn(t, "external")
 	final := h.click(supervisor, picker, h.buttonFor(picker, ext.ID))
 	if final.TS != picker.TS || !strings.Contains(final.Text, "confirmed") {
 		t.Fatalf("picker %s replaced by %s %q, want the confirmed outcome in its place", picker.TS, final.TS, final.Text)
@@ -297,31 +293,18 @@ func TestE2ECancel(t *testing.T) {
 func TestE2EDoubleClick(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	conv := h.genesys.ThreePartyConference()
-	agent := participantByPurpose(t, conv, "agent")
-	picker := h.slash(supervisor, conv.ID)
+	conv, agent, picker := h.pickerOn(t, "agent")
 	b := h.buttonFor(picker, agent.ID)
 	// A slow PATCH keeps the first click busy while the second arrives.
 	h.genesys.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Delay: 300 * time.Millisecond, Count: 1})
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for range 2 {
-		wg.Go(func() {
-			_, err := h.slack.SendBlockAction(h.ctx(), slacktest.BlockAction{
-				ChannelID: picker.Channel, UserID: supervisor, ActionID: b.ActionID, BlockID: b.BlockID,
-				Value: b.Value, MessageTS: picker.TS, IsEphemeral: true,
-			})
-			errs <- err
+	concurrently(t, 2, func(int) error {
+		_, err := h.slack.SendBlockAction(h.ctx(), slacktest.BlockAction{
+			ChannelID: picker.Channel, UserID: supervisor, ActionID: b.ActionID, BlockID: b.BlockID,
+			Value: b.Value, MessageTS: picker.TS, IsEphemeral: true,
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+		return err
+	})
 	h.waitState(conv.ID, agent.ID, "disconnected")
 	lines := waitAudits(h, "click", 2)
 	outcomes := map[string]int{}
@@ -451,7 +434,7 @@ func checkOnce(t *testing.T, h *harness) {
 		t.Errorf("%d channel outcomes, want exactly 1", n)
 	}
 	time.Sleep(50 * time.Millisecond) // a late duplicate would be audited by now
-	if n := len(h.logs.lines("audit")); n != 2 {
+	if n := len(h.logs.Lines("audit")); n != 2 {
 		t.Errorf("%d audit lines, want 2 (one command, one click)", n)
 	}
 }
@@ -461,9 +444,7 @@ func checkOnce(t *testing.T, h *harness) {
 func TestE2EStaleButton(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	conv := h.genesys.ThreePartyConference()
-	cust := participantByPurpose(t, conv, "customer")
-	picker := h.slash(supervisor, conv.ID)
+	conv, cust, picker := h.pickerOn(t, "customer")
 	h.setState(conv.ID, cust.ID, "disconnected")
 
 	final := h.click(supervisor, picker, h.buttonFor(picker, cust.ID))
@@ -507,9 +488,7 @@ func TestE2EConversationEnded(t *testing.T) {
 	t.Run("between picker and click", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, harnessOptions{})
-		conv := h.genesys.ThreePartyConference()
-		agent := participantByPurpose(t, conv, "agent")
-		picker := h.slash(supervisor, conv.ID)
+		conv, agent, picker := h.pickerOn(t, "agent")
 		conv.EndTime = time.Now()
 		for i := range conv.Participants {
 			conv.Participants[i].State = "disconnected"
@@ -526,9 +505,7 @@ func TestE2EConversationEnded(t *testing.T) {
 	t.Run("purged", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, harnessOptions{})
-		conv := h.genesys.ThreePartyConference()
-		agent := participantByPurpose(t, conv, "agent")
-		picker := h.slash(supervisor, conv.ID)
+		conv, agent, picker := h.pickerOn(t, "agent")
 		h.genesys.DeleteConversation(conv.ID)
 		final := h.click(supervisor, picker, h.buttonFor(picker, agent.ID))
 		out := h.rendered(final)
@@ -611,7 +588,7 @@ func waitAudits(h *harness, action string, n int) []map[string]any {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var out []map[string]any
-		for _, l := range h.logs.lines("audit") {
+		for _, l := range h.logs.Lines("audit") {
 			if action == "" || l["action"] == action {
 				out = append(out, l)
 			}
@@ -640,7 +617,7 @@ func waitLog(t *testing.T, h *harness, msg string) map[string]any {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for {
-		if lines := h.logs.lines(msg); len(lines) > 0 {
+		if lines := h.logs.Lines(msg); len(lines) > 0 {
 			return lines[0]
 		}
 		select {

@@ -84,9 +84,7 @@ func TestE2EAuthorizeClick(t *testing.T) {
 	t.Run("other allowed supervisor", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, harnessOptions{})
-		conv := h.genesys.ThreePartyConference()
-		agent := participantByPurpose(t, conv, "agent")
-		picker := h.slash(supervisor, conv.ID)
+		conv, agent, picker := h.pickerOn(t, "agent")
 		h.sendClick(supervisor2, picker, h.buttonFor(picker, agent.ID))
 		// The answers replace the message the button was on.
 		if _, err := h.slack.WaitMessage(h.ctx(), func(m slacktest.Message) bool {
@@ -107,9 +105,7 @@ func TestE2EAuthorizeClick(t *testing.T) {
 	t.Run("stranger", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, harnessOptions{})
-		conv := h.genesys.ThreePartyConference()
-		agent := participantByPurpose(t, conv, "agent")
-		picker := h.slash(supervisor, conv.ID)
+		_, agent, picker := h.pickerOn(t, "agent")
 		requests := len(h.genesys.Requests())
 		before := h.slack.MessageCount()
 		h.sendClick(stranger, picker, h.buttonFor(picker, agent.ID))

@@ -112,8 +112,8 @@ func TestSlackAPIGuardsTextFallback(t *testing.T) {
 	fake := slacktest.New(slacktest.Options{})
 	defer fake.Close()
 	api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.APIURL()))
-	s := NewSlackAPI(api, fake.APIURL(), nil)
-	msg := Message{Text: "<@U0SUPER001> disconnected <!channel> <https://evil.example|login>"}
+	s := newSlackAPI(api, fake.APIURL(), nil)
+	msg := message{Text: "<@U0SUPER001> disconnected <!channel> <https://evil.example|login>"}
 	want := "<@U0SUPER001> disconnected &lt;!channel&gt; &lt;https://evil.example|login&gt;"
 	ctx := context.Background()
 	if _, err := s.Post(ctx, "C0SUPPORT1", msg); err != nil {
@@ -123,7 +123,7 @@ func TestSlackAPIGuardsTextFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An unknown response_url: the fake refuses it but records the body.
-	_ = s.Respond(ctx, fake.URL()+"/response/unknown", msg, RespondOptions{})
+	_ = s.Respond(ctx, fake.URL()+"/response/unknown", msg, respondOptions{})
 	calls := fake.CallsTo(slacktest.MethodResponseURL)
 	if len(calls) != 1 || !strings.Contains(string(calls[0].Body), `"text":"`+strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`).Replace(want)+`"`) {
 		t.Errorf("response_url body %s, want text %q", calls[0].Body, want)

@@ -18,19 +18,19 @@ import (
 func TestConversationButtonRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, who := range []string{"", "customer", "jane@example.com", "+1 317 555 0123", partID} {
-		id, gotWho, err := DecodeConversationButton(EncodeConversationButton(convID, who))
+		id, gotWho, err := decodeConversationButton(encodeConversationButton(convID, who))
 		if err != nil || id != convID || gotWho != who {
 			t.Fatalf("round trip with who %q = %q, %q, %v", who, id, gotWho, err)
 		}
 	}
-	if got, _, err := DecodeConversationButton("c1:" + strings.ToUpper(convID)); err != nil || got != convID {
+	if got, _, err := decodeConversationButton("c1:" + strings.ToUpper(convID)); err != nil || got != convID {
 		t.Fatalf("upper case = %q, %v; want the id lower-cased", got, err)
 	}
 }
 
 func TestDecodeConversationButtonRejectsForgeries(t *testing.T) {
 	t.Parallel()
-	good := EncodeConversationButton(convID, "")
+	good := encodeConversationButton(convID, "")
 	for name, value := range map[string]string{
 		"who not a selector": good + ":bob",
 		"who empty":          good + ":",
@@ -39,7 +39,7 @@ func TestDecodeConversationButtonRejectsForgeries(t *testing.T) {
 		"who too long":       good + ":" + strings.Repeat("1", 300),
 		"who control char":   good + ":+1317\x005550123",
 		"empty":              "",
-		"participant value":  EncodeButtonValue(ButtonValue{ConversationID: convID, ParticipantID: partID}),
+		"participant value":  encodeButtonValue(buttonValue{ConversationID: convID, ParticipantID: partID}),
 		"other version":      "c2" + good[2:],
 		"no version":         convID,
 		"path":               "c1:../../../../api/v2/users/me/xxxxxxxxxxxx",
@@ -49,23 +49,23 @@ func TestDecodeConversationButtonRejectsForgeries(t *testing.T) {
 		"semicolon":          "c1;" + convID,
 		"huge":               strings.Repeat("c1:", 1000),
 	} {
-		if v, who, err := DecodeConversationButton(value); err == nil {
-			t.Errorf("%s: DecodeConversationButton(%q) = %q, %q, want an error", name, value, v, who)
+		if v, who, err := decodeConversationButton(value); err == nil {
+			t.Errorf("%s: decodeConversationButton(%q) = %q, %q, want an error", name, value, v, who)
 		}
 	}
 }
 
 func FuzzDecodeConversationButton(f *testing.F) {
-	f.Add(EncodeConversationButton(convID, ""))
-	f.Add(EncodeConversationButton(convID, "customer"))
+	f.Add(encodeConversationButton(convID, ""))
+	f.Add(encodeConversationButton(convID, "customer"))
 	f.Add("c1:")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, value string) {
-		id, who, err := DecodeConversationButton(value)
+		id, who, err := decodeConversationButton(value)
 		if err != nil {
 			return
 		}
-		if !uuidRE.MatchString(id) || !strings.EqualFold(EncodeConversationButton(id, who), value) {
+		if !isUUID(id) || !strings.EqualFold(encodeConversationButton(id, who), value) {
 			t.Fatalf("decode(%q) = %q, %q", value, id, who)
 		}
 		if who != "" {
@@ -93,7 +93,7 @@ func TestGoldenFindBlocks(t *testing.T) {
 	convs := findConversations()
 	notes := findNotes(genesys.FindResult{Total: 130, Truncated: true, Conversations: make([]genesys.ConversationSummary, 100)},
 		genesys.LiveResult{Unchecked: 77, Ended: 2, Failed: 1}, 3)
-	checkGolden(t, "find_picker", ConversationPickerMessage(convs, "agent *Jane Doe* (jane.doe@example.com)", "", notes, goldenNow))
+	checkGolden(t, "find_picker", conversationPickerMessage(convs, "agent *Jane Doe* (jane.doe@example.com)", "", notes, goldenNow))
 	s := search{what: "phone number `+13175550123`", plain: "phone number +13175550123"}
 	since := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	checkGolden(t, "find_none", noCallFoundMessage(s, genesys.FindResult{Since: since}, genesys.LiveResult{Ended: 2}))
@@ -113,7 +113,7 @@ func TestConversationPickerWithinLimits(t *testing.T) {
 		}
 		convs = append(convs, c)
 	}
-	msg := ConversationPickerMessage(convs, "queue *x*", strings.Repeat("9", maxButtonWho), []string{strings.Repeat("n", 5000), "b"}, goldenNow)
+	msg := conversationPickerMessage(convs, "queue *x*", strings.Repeat("9", maxButtonWho), []string{strings.Repeat("n", 5000), "b"}, goldenNow)
 	raw, _ := json.Marshal(msg.Blocks)
 	errs, _ := slacktest.ValidateBlocks(raw)
 	if len(errs) > 0 {
@@ -165,30 +165,30 @@ func TestSlackUserDirectory(t *testing.T) {
 	sl.AddUser(slacktest.User{ID: "U0NOMAIL01", Name: "guest"})
 	sl.AddUser(slacktest.User{ID: "U0GONE0001", Name: "gone", Email: "gone@example.com", Deleted: true})
 	sl.AddUser(slacktest.User{ID: "U0BOT00002", Name: "robot", Email: "robot@example.com", IsBot: true})
-	d := SlackUserDirectory{API: slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))}
+	d := slackUserDirectory{API: slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))}
 	ctx := context.Background()
 	if got, err := d.UserEmail(ctx, "U0ANN00001"); err != nil || got != "ann@example.com" {
 		t.Errorf("ann: %q, %v", got, err)
 	}
 	for user, want := range map[string]error{
-		"U0NOMAIL01": ErrNoSlackEmail,
-		"U0GONE0001": ErrNoSlackEmail,
-		"U0BOT00002": ErrNoSlackEmail,
-		"U0NOBODY01": ErrSlackUserNotFound,
+		"U0NOMAIL01": errNoSlackEmail,
+		"U0GONE0001": errNoSlackEmail,
+		"U0BOT00002": errNoSlackEmail,
+		"U0NOBODY01": errSlackUserNotFound,
 	} {
 		if got, err := d.UserEmail(ctx, user); !errors.Is(err, want) {
 			t.Errorf("%s: %q, %v; want %v", user, got, err, want)
 		}
 	}
 	sl.FailNext("users.info", 1, "missing_scope")
-	if _, err := d.UserEmail(ctx, "U0ANN00001"); !errors.Is(err, ErrSlackEmailScope) {
+	if _, err := d.UserEmail(ctx, "U0ANN00001"); !errors.Is(err, errSlackEmailScope) {
 		t.Errorf("missing scope: %v", err)
 	}
 	sl.FailNext("users.info", 1, "fatal_error")
-	if _, err := d.UserEmail(ctx, "U0ANN00001"); err == nil || errors.Is(err, ErrNoSlackEmail) {
+	if _, err := d.UserEmail(ctx, "U0ANN00001"); err == nil || errors.Is(err, errNoSlackEmail) {
 		t.Errorf("other error: %v", err)
 	}
-	if _, err := (SlackUserDirectory{}).UserEmail(ctx, "U0ANN00001"); err == nil {
+	if _, err := (slackUserDirectory{}).UserEmail(ctx, "U0ANN00001"); err == nil {
 		t.Error("no client: no error")
 	}
 }

@@ -1,9 +1,7 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/bot"
+	"github.com/disconnectbot/disconnectbot/bot/logtest"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
 	"github.com/disconnectbot/disconnectbot/genesys"
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
@@ -30,46 +27,16 @@ const (
 	channel          = "C0SUPPORT1"
 )
 
-// syncBuffer is a log sink that tests can read while the bot writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns the JSON log lines whose msg is msg.
-func (b *syncBuffer) lines(msg string) []map[string]any {
-	var out []map[string]any
-	for _, line := range strings.Split(b.String(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// harness is the real bot (Handler + Runner over slack-go's socketmode)
-// between the fake Slack and the Genesys emulator, over real HTTP.
+// harness is the real bot (bot.New: the flow behind the Socket Mode
+// transport over slack-go's socketmode) between the fake Slack and the
+// Genesys emulator, over real HTTP.
 type harness struct {
 	t       *testing.T
 	slack   *slacktest.Server
 	genesys *genesystest.Server
 	client  *genesys.Client
-	handler *bot.Handler
-	runner  *bot.Runner
-	logs    *syncBuffer
+	app     *bot.App
+	logs    *logtest.Buffer
 	cancel  context.CancelFunc
 	done    chan error
 }
@@ -84,15 +51,16 @@ type harnessOptions struct {
 	authz        func(*authz.Config)
 	auditChannel string
 	grace        time.Duration
-	workTimeout  time.Duration // Runner.WorkTimeout; 0 = the default
-	// configure, when set, adjusts the handler before the bot connects
-	// (e2e_find_test.go wires Finder and SlackUsers through it).
-	configure func(h *bot.Handler, api *slack.Client, gc *genesys.Client)
+	workTimeout  time.Duration // bot.Config.WorkTimeout; 0 = the default
+	// find wires the Genesys client as the Finder (e2e_find_test.go).
+	find bool
+	// now fixes the bot's clock (bot.Config.Now).
+	now func() time.Time
 }
 
 func newHarness(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if opts.slack.PingInterval == 0 {
 		opts.slack.PingInterval = 200 * time.Millisecond
@@ -118,7 +86,6 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := slack.New(sl.BotToken(), slack.OptionAppLevelToken(sl.AppToken()), slack.OptionAPIURL(sl.APIURL()))
 	allowed := opts.allowedUsers
 	if allowed == nil {
 		allowed = []string{supervisor}
@@ -127,20 +94,24 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	if opts.authz != nil {
 		opts.authz(&acfg)
 	}
-	policy, err := authz.New(acfg, groupsAdapter{api}, nil)
+	cfg := bot.Config{
+		BotToken: sl.BotToken(), AppToken: sl.AppToken(), APIURL: sl.APIURL(),
+		HTTPClient: &http.Client{Timeout: 5 * time.Second}, PingInterval: 2 * time.Second,
+		Genesys: gc, Authz: acfg, Log: log, AuditChannel: opts.auditChannel,
+		Grace: opts.grace, WorkTimeout: opts.workTimeout, Now: opts.now,
+	}
+	if opts.find {
+		cfg.Finder = struct {
+			*genesys.Client
+			genesys.PhoneReader
+		}{gc, genesys.PhoneReader{}}
+	}
+	app, err := bot.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, slack: sl, genesys: gen, client: gc, logs: logs, cancel: cancel, done: make(chan error, 1)}
-	h.handler = &bot.Handler{
-		Genesys: gc, Authz: policy, Slack: bot.NewSlackAPI(api, sl.APIURL(), &http.Client{Timeout: 5 * time.Second}),
-		Log: log, AuditChannel: opts.auditChannel,
-	}
-	if opts.configure != nil {
-		opts.configure(h.handler, api, gc)
-	}
-	h.runner = bot.NewRunner(bot.RunnerConfig{API: api, Handler: h.handler, Log: log, Grace: opts.grace, WorkTimeout: opts.workTimeout, PingInterval: 2 * time.Second})
-	go func() { h.done <- h.runner.Run(ctx) }()
+	h := &harness{t: t, slack: sl, genesys: gen, client: gc, app: app, logs: logs, cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- h.app.Run(ctx) }()
 	t.Cleanup(h.stop)
 	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer wcancel()
@@ -167,12 +138,6 @@ func (h *harness) stop() {
 	}
 	h.slack.Close()
 	h.genesys.Close()
-}
-
-type groupsAdapter struct{ api *slack.Client }
-
-func (g groupsAdapter) UserGroupMembers(ctx context.Context, id string) ([]string, error) {
-	return g.api.GetUserGroupMembersContext(ctx, id)
 }
 
 func (h *harness) ctx() context.Context {
@@ -227,13 +192,33 @@ func (h *harness) click(user string, msg slacktest.Message, b slacktest.Button) 
 
 // channelPosts returns the messages everyone in the channel sees.
 func (h *harness) channelPosts(ch string) []slacktest.Message {
-	var out []slacktest.Message
-	for _, m := range h.slack.Messages() {
-		if m.Channel == ch && m.User == "" && (m.Kind == slacktest.KindPost || m.ResponseType == "in_channel") {
-			out = append(out, m)
+	return h.slack.ChannelPosts(ch)
+}
+
+// concurrently runs f(0), …, f(n-1) at once and fails t on any error.
+func concurrently(t *testing.T, n int, f func(i int) error) {
+	t.Helper()
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs <- f(i) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
-	return out
+}
+
+// pickerOn starts a three-party call and shows its picker to the
+// supervisor: the call, its live participant with purpose, and the picker.
+func (h *harness) pickerOn(t *testing.T, purpose string) (genesystest.Conversation, genesystest.Participant, slacktest.Message) {
+	t.Helper()
+	conv := h.genesys.ThreePartyConference()
+	p := participantByPurpose(t, conv, purpose)
+	return conv, p, h.slash(supervisor, conv.ID)
 }
 
 func participantByPurpose(t *testing.T, c genesystest.Conversation, purpose string) genesystest.Participant {
@@ -267,7 +252,7 @@ func (h *harness) waitLines(msg string, n int) []map[string]any {
 	h.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		lines := h.logs.lines(msg)
+		lines := h.logs.Lines(msg)
 		if len(lines) >= n || time.Now().After(deadline) {
 			return lines
 		}
@@ -351,7 +336,7 @@ func (h *harness) auditLine(want map[string]string) map[string]any {
 	h.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		for _, l := range h.logs.lines("audit") {
+		for _, l := range h.logs.Lines("audit") {
 			ok := true
 			for k, v := range want {
 				if fmt.Sprint(l[k]) != v {
@@ -364,7 +349,7 @@ func (h *harness) auditLine(want map[string]string) map[string]any {
 			}
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("no audit line with %v; have %v", want, h.logs.lines("audit"))
+			h.t.Fatalf("no audit line with %v; have %v", want, h.logs.Lines("audit"))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

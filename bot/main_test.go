@@ -7,7 +7,7 @@ import (
 )
 
 // TestMain fails the package's tests if any goroutine outlives them: a
-// Runner, a socket, a handler or a Genesys retry left behind after its
+// transport, a socket, a handler or a Genesys retry left behind after its
 // harness stopped. No goroutine is ignored.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)

@@ -5,8 +5,12 @@ package bot
 type Metrics interface {
 	// Command counts a /disconnect command by outcome.
 	Command(outcome string)
-	// Disconnect counts a click by outcome (confirmed, unconfirmed, failed, …).
+	// Disconnect counts a click on a disconnect button (or an unknown
+	// button) by outcome (confirmed, unconfirmed, failed, …).
 	Disconnect(outcome string)
+	// Click counts every click by action (disconnect, cancel, conversation,
+	// unknown) and outcome.
+	Click(action, outcome string)
 	// Denied counts an authorization denial by reason.
 	Denied(reason string)
 	// SocketConnected reports the Socket Mode connection state.
@@ -19,6 +23,7 @@ type nopMetrics struct{}
 
 func (nopMetrics) Command(string)       {}
 func (nopMetrics) Disconnect(string)    {}
+func (nopMetrics) Click(string, string) {}
 func (nopMetrics) Denied(string)        {}
 func (nopMetrics) SocketConnected(bool) {}
 func (nopMetrics) Reconnect()           {}

@@ -15,6 +15,7 @@ import (
 type Prometheus struct {
 	commands        *prometheus.CounterVec
 	disconnects     *prometheus.CounterVec
+	clicks          *prometheus.CounterVec
 	denials         *prometheus.CounterVec
 	genesysDuration *prometheus.HistogramVec
 	genesysLimited  *prometheus.CounterVec
@@ -34,6 +35,10 @@ func NewPrometheus(reg prometheus.Registerer, version, commit string) *Prometheu
 			Name: "disconnectbot_disconnects_total",
 			Help: "Disconnect button clicks handled, by outcome (confirmed, unconfirmed, already_gone, failed, denied, stale, …).",
 		}, []string{"outcome"}),
+		clicks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "disconnectbot_clicks_total",
+			Help: "Button clicks handled, by action (disconnect, cancel, conversation, unknown) and outcome.",
+		}, []string{"action", "outcome"}),
 		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "disconnectbot_authz_denials_total",
 			Help: "Commands and clicks refused by the allow-list, by reason.",
@@ -67,7 +72,7 @@ func NewPrometheus(reg prometheus.Registerer, version, commit string) *Prometheu
 		ConstLabels: prometheus.Labels{"version": version, "commit": commit, "goversion": runtime.Version()},
 	})
 	build.Set(1)
-	reg.MustRegister(m.commands, m.disconnects, m.denials, m.genesysDuration, m.genesysLimited, m.genesysWait, m.socketUp, m.reconnects, build)
+	reg.MustRegister(m.commands, m.disconnects, m.clicks, m.denials, m.genesysDuration, m.genesysLimited, m.genesysWait, m.socketUp, m.reconnects, build)
 	return m
 }
 
@@ -76,6 +81,9 @@ func (m *Prometheus) Command(outcome string) { m.commands.WithLabelValues(outcom
 
 // Disconnect implements Metrics.
 func (m *Prometheus) Disconnect(outcome string) { m.disconnects.WithLabelValues(outcome).Inc() }
+
+// Click implements Metrics.
+func (m *Prometheus) Click(action, outcome string) { m.clicks.WithLabelValues(action, outcome).Inc() }
 
 // Denied implements Metrics.
 func (m *Prometheus) Denied(reason string) { m.denials.WithLabelValues(reason).Inc() }

@@ -3,7 +3,7 @@ package bot
 import "time"
 
 // recentSet remembers keys for a while, bounded in size, to drop redelivered
-// Slack envelopes. Not safe for concurrent use; the Handler locks around it.
+// Slack envelopes. Not safe for concurrent use; the handler locks around it.
 type recentSet struct {
 	max   int
 	ttl   time.Duration

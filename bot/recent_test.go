@@ -35,7 +35,7 @@ func TestRecentSet(t *testing.T) {
 
 func TestFirstTimeWithoutIDsIsAlwaysNew(t *testing.T) {
 	t.Parallel()
-	h := &Handler{}
+	h := &handler{}
 	for range 3 {
 		if !h.firstTime("slash", "") {
 			t.Fatal("a slash command without a trigger_id was dropped as a duplicate")

@@ -16,8 +16,8 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// SlackAPI is the Responder backed by the Slack Web API and response_urls.
-type SlackAPI struct {
+// slackAPI is the responder backed by the Slack Web API and response_urls.
+type slackAPI struct {
 	API  *slack.Client
 	HTTP *http.Client
 	// ResponseHosts are the hosts a response_url may point at. Slack's are
@@ -29,26 +29,26 @@ type SlackAPI struct {
 	MaxRateLimitWait time.Duration
 }
 
-// IdleConnsPerHost is how many idle keep-alive connections NewHTTPClient
+// idleConnsPerHost is how many idle keep-alive connections NewHTTPClient
 // keeps per host. net/http's default of 2 makes concurrent supervisors open
 // a new connection (a TLS handshake with Slack) for most calls: the
 // benchmark with 100 concurrent supervisors counted about 3 new connections
 // per slash+click with the default, and about 0.3 with this.
-const IdleConnsPerHost = 64
+const idleConnsPerHost = 64
 
 // NewHTTPClient returns an HTTP client for Slack's Web API and response_urls
-// (slack.OptionHTTPClient and NewSlackAPI): http.DefaultTransport's
-// settings, but keeping IdleConnsPerHost idle connections per host.
+// (slack.OptionHTTPClient and newSlackAPI): http.DefaultTransport's
+// settings, but keeping idleConnsPerHost idle connections per host.
 func NewHTTPClient(timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = IdleConnsPerHost
+	t.MaxIdleConnsPerHost = idleConnsPerHost
 	return &http.Client{Timeout: timeout, Transport: t}
 }
 
-// NewSlackAPI returns a Responder for api. apiURL is slack.api_url.
+// newSlackAPI returns a responder for api. apiURL is slack.api_url.
 // httpClient should be the one api uses, so both share connections; nil
 // means NewHTTPClient(10 * time.Second).
-func NewSlackAPI(api *slack.Client, apiURL string, httpClient *http.Client) *SlackAPI {
+func newSlackAPI(api *slack.Client, apiURL string, httpClient *http.Client) *slackAPI {
 	hosts := []string{"hooks.slack.com"}
 	if u, err := url.Parse(apiURL); err == nil && u.Hostname() != "" && u.Hostname() != "slack.com" {
 		hosts = append(hosts, u.Hostname())
@@ -56,7 +56,7 @@ func NewSlackAPI(api *slack.Client, apiURL string, httpClient *http.Client) *Sla
 	if httpClient == nil {
 		httpClient = NewHTTPClient(10 * time.Second)
 	}
-	return &SlackAPI{API: api, HTTP: httpClient, ResponseHosts: hosts, MaxRateLimitWait: 5 * time.Second}
+	return &slackAPI{API: api, HTTP: httpClient, ResponseHosts: hosts, MaxRateLimitWait: 5 * time.Second}
 }
 
 type responsePayload struct {
@@ -64,14 +64,13 @@ type responsePayload struct {
 	Blocks          []slack.Block `json:"blocks,omitempty"`
 	ResponseType    string        `json:"response_type,omitempty"`
 	ReplaceOriginal bool          `json:"replace_original"`
-	DeleteOriginal  bool          `json:"delete_original"`
 }
 
 // checkResponseURL allows https to Slack's hosts, and http(s) to the host of
 // slack.api_url on any port (a proxy or a test server may answer
 // response_urls on another port than the Web API). Loopback names count as
 // one host, so a server on 127.0.0.1 may hand out localhost URLs.
-func (s *SlackAPI) checkResponseURL(raw string) error {
+func (s *slackAPI) checkResponseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Hostname() == "" {
 		return fmt.Errorf("response_url is not a URL")
@@ -104,11 +103,11 @@ func isLoopback(host string) bool {
 }
 
 // Respond posts msg to a response_url.
-func (s *SlackAPI) Respond(ctx context.Context, responseURL string, msg Message, opts RespondOptions) error {
+func (s *slackAPI) Respond(ctx context.Context, responseURL string, msg message, opts respondOptions) error {
 	if err := s.checkResponseURL(responseURL); err != nil {
 		return err
 	}
-	p := responsePayload{Text: guardMrkdwn(msg.Text), Blocks: msg.Blocks, ReplaceOriginal: opts.Replace, DeleteOriginal: opts.Delete, ResponseType: "ephemeral"}
+	p := responsePayload{Text: guardMrkdwn(msg.Text), Blocks: msg.Blocks, ReplaceOriginal: opts.Replace, ResponseType: "ephemeral"}
 	if opts.InChannel {
 		p.ResponseType = "in_channel"
 	}
@@ -146,7 +145,7 @@ func (s *SlackAPI) Respond(ctx context.Context, responseURL string, msg Message,
 }
 
 // PostEphemeral shows msg to user in channel.
-func (s *SlackAPI) PostEphemeral(ctx context.Context, channel, user string, msg Message) error {
+func (s *slackAPI) PostEphemeral(ctx context.Context, channel, user string, msg message) error {
 	return s.withRateLimit(ctx, func() error {
 		_, err := s.API.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(guardMrkdwn(msg.Text), false), slack.MsgOptionBlocks(msg.Blocks...))
 		return err
@@ -154,7 +153,7 @@ func (s *SlackAPI) PostEphemeral(ctx context.Context, channel, user string, msg 
 }
 
 // Post posts msg to a channel.
-func (s *SlackAPI) Post(ctx context.Context, channel string, msg Message) (string, error) {
+func (s *slackAPI) Post(ctx context.Context, channel string, msg message) (string, error) {
 	var ts string
 	err := s.withRateLimit(ctx, func() error {
 		var err error
@@ -166,7 +165,7 @@ func (s *SlackAPI) Post(ctx context.Context, channel string, msg Message) (strin
 
 // withRateLimit retries f while Slack rate-limits it, as long as the wait
 // stays under MaxRateLimitWait in total.
-func (s *SlackAPI) withRateLimit(ctx context.Context, f func() error) error {
+func (s *slackAPI) withRateLimit(ctx context.Context, f func() error) error {
 	waited := time.Duration(0)
 	for {
 		err := f()

@@ -4,10 +4,10 @@ import "testing"
 
 func TestCheckResponseURL(t *testing.T) {
 	t.Parallel()
-	real := NewSlackAPI(nil, "https://slack.com/api/", nil)
-	fake := NewSlackAPI(nil, "http://127.0.0.1:8080/api/", nil)
+	real := newSlackAPI(nil, "https://slack.com/api/", nil)
+	fake := newSlackAPI(nil, "http://127.0.0.1:8080/api/", nil)
 	tests := []struct {
-		s    *SlackAPI
+		s    *slackAPI
 		url  string
 		want bool
 	}{

@@ -17,21 +17,22 @@ import (
 // SlashCommand is the slash command the bot answers.
 const SlashCommand = "/disconnect"
 
-// ErrFatalAuth is returned by Runner.Run when Slack refuses the app token for
+// ErrFatalAuth is returned by App.Run when Slack refuses the app token for
 // good (invalid_auth, token_revoked, …): reconnecting would loop forever.
 var ErrFatalAuth = errors.New("slack refused the app-level token")
 
 // errInvalidAuthEvent ends the event loop on socketmode's invalid_auth event.
 var errInvalidAuthEvent = errors.New("invalid_auth event")
 
-// Runner owns the Socket Mode connection: it acks every envelope at once and
-// hands the work to the Handler, so acks never wait on Genesys.
-type Runner struct {
+// socketTransport is the Socket Mode transport: it owns the connection,
+// acks every envelope at once and hands the work to the handler, so acks
+// never wait on Genesys.
+type socketTransport struct {
 	socket  *socketmode.Client
-	handler *Handler
+	handler *handler
 	log     *slog.Logger
 	metrics Metrics
-	// Grace bounds how long Run waits for in-flight work after its context
+	// grace bounds how long run waits for in-flight work after its context
 	// is cancelled.
 	grace time.Duration
 	// workTimeout bounds one command or click.
@@ -47,35 +48,33 @@ type Runner struct {
 	lostAt time.Time
 }
 
-// RunnerConfig configures a Runner.
-type RunnerConfig struct {
-	API          *slack.Client // built with slack.OptionAppLevelToken and, for fakes, slack.OptionAPIURL
-	Handler      *Handler
-	Log          *slog.Logger
-	Metrics      Metrics
-	Grace        time.Duration // default 20s
-	WorkTimeout  time.Duration // default 30s
-	PingInterval time.Duration // socketmode's allowed gap between server pings; default 30s
-	// Dialer opens the WebSocket (proxies, tests); nil uses slack-go's.
-	Dialer *websocket.Dialer
+// transportConfig configures a socketTransport; zero values are defaults.
+type transportConfig struct {
+	log          *slog.Logger
+	metrics      Metrics
+	grace        time.Duration // default 20s
+	workTimeout  time.Duration // default 30s
+	pingInterval time.Duration // socketmode's allowed gap between server pings; default 30s
+	dialer       *websocket.Dialer
 }
 
-// NewRunner returns a Runner for cfg.
-func NewRunner(cfg RunnerConfig) *Runner {
-	opts := []socketmode.Option{socketmode.OptionLog(slogWriter{cfg.Log})}
-	if cfg.PingInterval > 0 {
-		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
+// newSocketTransport serves h over api's Socket Mode connection. api must
+// carry the app-level token.
+func newSocketTransport(api *slack.Client, h *handler, cfg transportConfig) *socketTransport {
+	opts := []socketmode.Option{socketmode.OptionLog(slogWriter{cfg.log})}
+	if cfg.pingInterval > 0 {
+		opts = append(opts, socketmode.OptionPingInterval(cfg.pingInterval))
 	}
-	if cfg.Dialer != nil {
-		opts = append(opts, socketmode.OptionDialer(cfg.Dialer))
+	if cfg.dialer != nil {
+		opts = append(opts, socketmode.OptionDialer(cfg.dialer))
 	}
-	r := &Runner{
-		socket:      socketmode.New(cfg.API, opts...),
-		handler:     cfg.Handler,
-		log:         cfg.Log,
-		metrics:     cfg.Metrics,
-		grace:       cfg.Grace,
-		workTimeout: cfg.WorkTimeout,
+	r := &socketTransport{
+		socket:      socketmode.New(api, opts...),
+		handler:     h,
+		log:         cfg.log,
+		metrics:     cfg.metrics,
+		grace:       cfg.grace,
+		workTimeout: cfg.workTimeout,
 	}
 	if r.metrics == nil {
 		r.metrics = nopMetrics{}
@@ -89,13 +88,10 @@ func NewRunner(cfg RunnerConfig) *Runner {
 	return r
 }
 
-// Connected reports whether the Socket Mode connection is up.
-func (r *Runner) Connected() bool { return r.connected.Load() }
-
-// Run connects and serves until ctx is cancelled, then stops taking new
+// run connects and serves until ctx is cancelled, then stops taking new
 // envelopes, lets in-flight work finish within the grace period, and returns
 // nil. It returns ErrFatalAuth (wrapped) if Slack refuses the token.
-func (r *Runner) Run(ctx context.Context) error {
+func (r *socketTransport) run(ctx context.Context) error {
 	socketCtx, stopSocket := context.WithCancel(ctx)
 	defer stopSocket()
 	// In-flight work must outlive a SIGTERM: a disconnect half done is worse
@@ -167,7 +163,7 @@ loop:
 	return runErr
 }
 
-func (r *Runner) waitInflight(stopWork context.CancelFunc) {
+func (r *socketTransport) waitInflight(stopWork context.CancelFunc) {
 	done := make(chan struct{})
 	go func() { r.inflight.Wait(); close(done) }()
 	select {
@@ -180,7 +176,7 @@ func (r *Runner) waitInflight(stopWork context.CancelFunc) {
 	}
 }
 
-func (r *Runner) setConnected(up bool) {
+func (r *socketTransport) setConnected(up bool) {
 	if r.connected.Swap(up) != up {
 		r.metrics.SocketConnected(up)
 	}
@@ -188,7 +184,7 @@ func (r *Runner) setConnected(up bool) {
 
 // lost records that an open connection went down (a disconnect request, a
 // dropped socket or a ping timeout: slack-go does not say which).
-func (r *Runner) lost(why string) {
+func (r *socketTransport) lost(why string) {
 	if r.connected.Load() {
 		r.lostAt = time.Now()
 		r.log.Info("slack socket lost; reconnecting", "why", why)
@@ -196,11 +192,30 @@ func (r *Runner) lost(why string) {
 	r.setConnected(false)
 }
 
-func (r *Runner) dispatch(workCtx context.Context, evt socketmode.Event) error {
+func (r *socketTransport) dispatch(workCtx context.Context, evt socketmode.Event) error {
 	if req := evt.Request; req != nil && req.EnvelopeID != "" {
 		r.log.Debug("slack envelope received", "type", req.Type, "envelope_id", req.EnvelopeID,
 			"retry_attempt", req.RetryAttempt, "retry_reason", req.RetryReason)
 	}
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		r.slashCommand(workCtx, evt)
+	case socketmode.EventTypeInteractive:
+		r.interactive(workCtx, evt)
+	case socketmode.EventTypeEventsAPI:
+		// The app subscribes to no events; ack so Slack does not redeliver.
+		if evt.Request != nil {
+			r.ack(evt.Request)
+		}
+	default:
+		return r.connectionEvent(evt)
+	}
+	return nil
+}
+
+// connectionEvent follows the connection's state through socketmode's
+// events about it.
+func (r *socketTransport) connectionEvent(evt socketmode.Event) error {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		r.lost("connection ended")
@@ -229,66 +244,65 @@ func (r *Runner) dispatch(workCtx context.Context, evt socketmode.Event) error {
 		return errInvalidAuthEvent
 	case socketmode.EventTypeErrorBadMessage, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
 		r.log.Warn("slack socket error", "type", string(evt.Type), "err", fmt.Sprint(evt.Data))
-	case socketmode.EventTypeSlashCommand:
-		if evt.Request == nil {
-			return nil
-		}
-		r.ack(evt.Request)
-		cmd, ok := evt.Data.(slack.SlashCommand)
-		if !ok {
-			return nil
-		}
-		if cmd.Command != SlashCommand {
-			// Slack only sends the app its own commands: an admin installed
-			// it under another name (say /hangup). Serve it rather than
-			// leave the user with no answer.
-			r.log.Warn("slash command is not /disconnect; handling it as /disconnect", "command", truncate(cmd.Command, 40))
-		}
-		r.work(workCtx, func(ctx context.Context) {
-			r.handler.HandleSlash(ctx, SlashRequest{
-				TeamID: cmd.TeamID, ChannelID: cmd.ChannelID, UserID: cmd.UserID, UserName: cmd.UserName,
-				Text: cmd.Text, ResponseURL: cmd.ResponseURL, TriggerID: cmd.TriggerID,
-			})
-		})
-	case socketmode.EventTypeInteractive:
-		if evt.Request == nil {
-			return nil
-		}
-		r.ack(evt.Request)
-		cb, ok := evt.Data.(slack.InteractionCallback)
-		if !ok {
-			return nil
-		}
-		if cb.Type != slack.InteractionTypeBlockActions {
-			return nil
-		}
-		for _, a := range cb.ActionCallback.BlockActions {
-			click := ClickRequest{
-				TeamID: cb.Team.ID, ChannelID: cb.Channel.ID, UserID: cb.User.ID,
-				ActionID: a.ActionID, Value: a.Value, ResponseURL: cb.ResponseURL,
-				TriggerID: cb.TriggerID, ActionTS: a.ActionTs,
-				Redelivered: evt.Request.RetryAttempt > 0,
-			}
-			if click.ChannelID == "" {
-				click.ChannelID = cb.Container.ChannelID
-			}
-			if click.TeamID == "" {
-				click.TeamID = cb.User.TeamID
-			}
-			r.work(workCtx, func(ctx context.Context) { r.handler.HandleClick(ctx, click) })
-		}
-	case socketmode.EventTypeEventsAPI:
-		// The app subscribes to no events; ack so Slack does not redeliver.
-		if evt.Request != nil {
-			r.ack(evt.Request)
-		}
 	}
 	return nil
 }
 
+// slashCommand acks a slash command envelope and starts its work.
+func (r *socketTransport) slashCommand(workCtx context.Context, evt socketmode.Event) {
+	if evt.Request == nil {
+		return
+	}
+	r.ack(evt.Request)
+	cmd, ok := evt.Data.(slack.SlashCommand)
+	if !ok {
+		return
+	}
+	if cmd.Command != SlashCommand {
+		// Slack only sends the app its own commands: an admin installed
+		// it under another name (say /hangup). Serve it rather than
+		// leave the user with no answer.
+		r.log.Warn("slash command is not /disconnect; handling it as /disconnect", "command", truncate(cmd.Command, 40))
+	}
+	r.work(workCtx, func(ctx context.Context) {
+		r.handler.HandleSlash(ctx, slashRequest{
+			TeamID: cmd.TeamID, ChannelID: cmd.ChannelID, UserID: cmd.UserID,
+			Text: cmd.Text, ResponseURL: cmd.ResponseURL, TriggerID: cmd.TriggerID,
+		})
+	})
+}
+
+// interactive acks an interactive envelope and starts the work of each
+// button it carries.
+func (r *socketTransport) interactive(workCtx context.Context, evt socketmode.Event) {
+	if evt.Request == nil {
+		return
+	}
+	r.ack(evt.Request)
+	cb, ok := evt.Data.(slack.InteractionCallback)
+	if !ok || cb.Type != slack.InteractionTypeBlockActions {
+		return
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		click := clickRequest{
+			TeamID: cb.Team.ID, ChannelID: cb.Channel.ID, UserID: cb.User.ID,
+			ActionID: a.ActionID, Value: a.Value, ResponseURL: cb.ResponseURL,
+			TriggerID: cb.TriggerID, ActionTS: a.ActionTs,
+			Redelivered: evt.Request.RetryAttempt > 0,
+		}
+		if click.ChannelID == "" {
+			click.ChannelID = cb.Container.ChannelID
+		}
+		if click.TeamID == "" {
+			click.TeamID = cb.User.TeamID
+		}
+		r.work(workCtx, func(ctx context.Context) { r.handler.HandleClick(ctx, click) })
+	}
+}
+
 // ack acknowledges an envelope. Slack's deadline is 3 s; the ack is queued
 // before any work starts.
-func (r *Runner) ack(req *socketmode.Request) {
+func (r *socketTransport) ack(req *socketmode.Request) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := r.socket.AckCtx(ctx, req.EnvelopeID, nil); err != nil {
@@ -296,7 +310,7 @@ func (r *Runner) ack(req *socketmode.Request) {
 	}
 }
 
-func (r *Runner) work(workCtx context.Context, f func(ctx context.Context)) {
+func (r *socketTransport) work(workCtx context.Context, f func(ctx context.Context)) {
 	r.pending.Add(1)
 	r.inflight.Go(func() {
 		defer r.pending.Add(-1)

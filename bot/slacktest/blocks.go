@@ -11,7 +11,8 @@ import (
 	"unicode/utf8"
 )
 
-// Block Kit limits enforced by the fake (NOTES §5).
+// Block Kit limits enforced by the fake, as Slack's Block Kit reference
+// documents them.
 const (
 	maxBlocks          = 50
 	maxActionsElements = 25
@@ -137,65 +138,15 @@ func (v *validator) block(ptr string, b map[string]any, blockIDs map[string]bool
 	typ, _ := b["type"].(string)
 	switch typ {
 	case "section":
-		text, hasText := b["text"]
-		fields, hasFields := b["fields"]
-		if !hasText && !hasFields {
-			v.add(ptr, "must provide either text or fields")
-		}
-		if hasText {
-			v.text(ptr+"/text", text, 1, maxSectionText, false)
-		}
-		if hasFields {
-			arr, ok := fields.([]any)
-			switch {
-			case !ok:
-				v.add(ptr+"/fields", "must be an array")
-			case len(arr) > maxSectionFields:
-				v.add(ptr+"/fields", "no more than %d items allowed", maxSectionFields)
-			}
-			for j, f := range arr {
-				v.text(ptr+"/fields/"+strconv.Itoa(j), f, 1, maxFieldText, false)
-			}
-		}
-		if acc, ok := b["accessory"]; ok {
-			v.element(ptr+"/accessory", acc, map[string]bool{})
-		}
+		v.section(ptr, b)
 	case "actions":
-		arr, ok := b["elements"].([]any)
-		switch {
-		case !ok:
-			v.add(ptr+"/elements", "missing required field: elements")
-		case len(arr) == 0:
-			v.add(ptr+"/elements", "must provide at least 1 item")
-		case len(arr) > maxActionsElements:
-			v.add(ptr+"/elements", "no more than %d items allowed", maxActionsElements)
-		}
+		arr := v.elements(ptr, b, maxActionsElements)
 		actionIDs := map[string]bool{}
 		for j, el := range arr {
 			v.element(ptr+"/elements/"+strconv.Itoa(j), el, actionIDs)
 		}
 	case "context":
-		arr, ok := b["elements"].([]any)
-		switch {
-		case !ok:
-			v.add(ptr+"/elements", "missing required field: elements")
-		case len(arr) == 0:
-			v.add(ptr+"/elements", "must provide at least 1 item")
-		case len(arr) > maxContextElements:
-			v.add(ptr+"/elements", "no more than %d items allowed", maxContextElements)
-		}
-		for j, el := range arr {
-			p := ptr + "/elements/" + strconv.Itoa(j)
-			obj, _ := el.(map[string]any)
-			switch t, _ := obj["type"].(string); t {
-			case "plain_text", "mrkdwn":
-				v.text(p, el, 1, maxSectionText, false)
-			case "image":
-				v.image(p, obj)
-			default:
-				v.add(p+"/type", "unsupported context element type %q", t)
-			}
-		}
+		v.context(ptr, b)
 	case "divider":
 	case "header":
 		v.text(ptr+"/text", b["text"], 1, maxHeaderText, true)
@@ -227,6 +178,63 @@ func (v *validator) block(ptr string, b map[string]any, blockIDs map[string]bool
 		v.add(ptr+"/type", "missing required field: type")
 	default:
 		v.add(ptr+"/type", "unsupported block type %q", typ)
+	}
+}
+
+// section checks a section block: text or fields, and an accessory.
+func (v *validator) section(ptr string, b map[string]any) {
+	text, hasText := b["text"]
+	fields, hasFields := b["fields"]
+	if !hasText && !hasFields {
+		v.add(ptr, "must provide either text or fields")
+	}
+	if hasText {
+		v.text(ptr+"/text", text, 1, maxSectionText, false)
+	}
+	if hasFields {
+		arr, ok := fields.([]any)
+		switch {
+		case !ok:
+			v.add(ptr+"/fields", "must be an array")
+		case len(arr) > maxSectionFields:
+			v.add(ptr+"/fields", "no more than %d items allowed", maxSectionFields)
+		}
+		for j, f := range arr {
+			v.text(ptr+"/fields/"+strconv.Itoa(j), f, 1, maxFieldText, false)
+		}
+	}
+	if acc, ok := b["accessory"]; ok {
+		v.element(ptr+"/accessory", acc, map[string]bool{})
+	}
+}
+
+// elements checks that a block has between 1 and most elements.
+func (v *validator) elements(ptr string, b map[string]any, most int) []any {
+	arr, ok := b["elements"].([]any)
+	switch {
+	case !ok:
+		v.add(ptr+"/elements", "missing required field: elements")
+	case len(arr) == 0:
+		v.add(ptr+"/elements", "must provide at least 1 item")
+	case len(arr) > most:
+		v.add(ptr+"/elements", "no more than %d items allowed", most)
+	}
+	return arr
+}
+
+// context checks a context block: text and image elements.
+func (v *validator) context(ptr string, b map[string]any) {
+	for j, el := range v.elements(ptr, b, maxContextElements) {
+		p := ptr + "/elements/" + strconv.Itoa(j)
+		obj, _ := el.(map[string]any)
+		switch t, _ := obj["type"].(string); t {
+		case "plain_text", "mrkdwn":
+			v.text(p, el, 1, maxSectionText, false)
+		case "image":
+			v.image(p, obj)
+		default:
+			v.add(p+"/type", "unsupported context element type %q", t)
+		}
 	}
 }
 

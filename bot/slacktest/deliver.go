@@ -218,15 +218,9 @@ func (s *Server) SendEnvelope(ctx context.Context, env Envelope) (Delivery, erro
 }
 
 func (s *Server) deliver(ctx context.Context, env Envelope, ru *responseURL) (Delivery, error) {
-	var payload json.RawMessage
-	if raw, ok := env.Payload.(json.RawMessage); ok {
-		payload = raw
-	} else {
-		b, err := json.Marshal(env.Payload)
-		if err != nil {
-			return Delivery{}, fmt.Errorf("slacktest: marshal payload: %w", err)
-		}
-		payload = b
+	payload, err := marshalPayload(env.Payload)
+	if err != nil {
+		return Delivery{}, err
 	}
 	d := Delivery{Type: env.Type}
 	if ru != nil {
@@ -242,21 +236,7 @@ func (s *Server) deliver(ctx context.Context, env Envelope, ru *responseURL) (De
 		if err != nil {
 			return d, err
 		}
-		p := &pending{id: newUUID(), typ: env.Type, attempt: attempt, connID: c.id, ackCh: make(chan Ack, 1), ru: ru}
-		s.mu.Lock()
-		if s.loseAcks > 0 {
-			s.loseAcks--
-			p.lost = true
-		}
-		p.sent = time.Now()
-		s.pending[p.id] = p
-		s.stats.Envelopes++
-		if attempt > 0 {
-			s.stats.Redeliveries++
-		}
-		s.notifyLocked()
-		s.mu.Unlock()
-
+		p := s.addPending(env.Type, attempt, c.id, ru)
 		err = c.write(envelopeFrame{
 			EnvelopeID:             p.id,
 			Type:                   env.Type,
@@ -267,19 +247,7 @@ func (s *Server) deliver(ctx context.Context, env Envelope, ru *responseURL) (De
 		})
 		if err != nil {
 			// Never reached the app: try another connection, same attempt.
-			s.mu.Lock()
-			delete(s.pending, p.id)
-			s.stats.Envelopes--
-			if attempt > 0 {
-				s.stats.Redeliveries--
-			}
-			if p.lost {
-				s.loseAcks++
-			}
-			c.draining = true
-			s.notifyLocked()
-			s.mu.Unlock()
-			c.close()
+			s.unsend(p, c)
 			if want != 0 {
 				return d, fmt.Errorf("slacktest: write envelope: %w", err)
 			}
@@ -294,52 +262,109 @@ func (s *Server) deliver(ctx context.Context, env Envelope, ru *responseURL) (De
 			s.mu.Unlock()
 			c.close()
 		}
-
-		timer := time.NewTimer(s.opts.AckDeadline)
-		var stop error
-		select {
-		case a := <-p.ackCh:
-			timer.Stop()
+		a, acked, redeliver, err := s.awaitAck(ctx, p)
+		switch {
+		case acked:
 			d.AckLatency, d.AckPayload = a.Latency, a.Payload
 			return d, nil
-		case <-timer.C:
-		case <-ctx.Done():
-			stop = ctx.Err()
-		case <-s.closed:
-			stop = ErrClosed
-		}
-		timer.Stop()
-
-		s.mu.Lock()
-		if _, still := s.pending[p.id]; !still {
-			// The ack won the race against the timer.
-			s.mu.Unlock()
-			a := <-p.ackCh
-			d.AckLatency, d.AckPayload = a.Latency, a.Payload
-			return d, nil
-		}
-		delete(s.pending, p.id)
-		s.expired[p.id] = p.typ
-		if stop != nil {
-			s.notifyLocked()
-			s.mu.Unlock()
-			return d, stop
-		}
-		redeliver := (s.opts.Redeliver || p.lost) && attempt < s.opts.MaxRetries
-		s.stats.AckTimeouts++
-		s.ackFailures = append(s.ackFailures, AckFailure{
-			EnvelopeID: p.id, Type: p.typ, RetryAttempt: attempt, ConnID: c.id,
-			Deadline: s.opts.AckDeadline, Redelivered: redeliver, Time: time.Now(),
-		})
-		s.notifyLocked()
-		s.mu.Unlock()
-		s.log.Warn("slacktest: ack deadline missed", "conn", c.id, "type", env.Type, "envelope_id", p.id, "retry_attempt", attempt, "redeliver", redeliver)
-		if !redeliver {
+		case err != nil:
+			return d, err
+		case !redeliver:
 			return d, fmt.Errorf("%w: %s envelope %s (retry_attempt %d) after %s", ErrAckTimeout, env.Type, p.id, attempt, s.opts.AckDeadline)
 		}
 		attempt++
 		retryReason = "timeout"
 	}
+}
+
+func marshalPayload(payload any) (json.RawMessage, error) {
+	if raw, ok := payload.(json.RawMessage); ok {
+		return raw, nil
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("slacktest: marshal payload: %w", err)
+	}
+	return b, nil
+}
+
+// addPending records an envelope about to be written to connection connID.
+func (s *Server) addPending(typ string, attempt, connID int, ru *responseURL) *pending {
+	p := &pending{id: newUUID(), typ: typ, attempt: attempt, connID: connID, ackCh: make(chan Ack, 1), ru: ru}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loseAcks > 0 {
+		s.loseAcks--
+		p.lost = true
+	}
+	p.sent = time.Now()
+	s.pending[p.id] = p
+	s.stats.Envelopes++
+	if attempt > 0 {
+		s.stats.Redeliveries++
+	}
+	s.notifyLocked()
+	return p
+}
+
+// unsend forgets an envelope whose write failed, and retires the
+// connection it failed on.
+func (s *Server) unsend(p *pending, c *conn) {
+	s.mu.Lock()
+	delete(s.pending, p.id)
+	s.stats.Envelopes--
+	if p.attempt > 0 {
+		s.stats.Redeliveries--
+	}
+	if p.lost {
+		s.loseAcks++
+	}
+	c.draining = true
+	s.notifyLocked()
+	s.mu.Unlock()
+	c.close()
+}
+
+// awaitAck waits for p's ack until the ack deadline. When it does not come
+// it records the AckFailure and says whether the envelope is redelivered;
+// err is set when ctx ended or the server closed.
+func (s *Server) awaitAck(ctx context.Context, p *pending) (a Ack, acked, redeliver bool, err error) {
+	timer := time.NewTimer(s.opts.AckDeadline)
+	select {
+	case a := <-p.ackCh:
+		timer.Stop()
+		return a, true, false, nil
+	case <-timer.C:
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-s.closed:
+		err = ErrClosed
+	}
+	timer.Stop()
+
+	s.mu.Lock()
+	if _, still := s.pending[p.id]; !still {
+		// The ack won the race against the timer.
+		s.mu.Unlock()
+		return <-p.ackCh, true, false, nil
+	}
+	delete(s.pending, p.id)
+	s.expired[p.id] = p.typ
+	if err != nil {
+		s.notifyLocked()
+		s.mu.Unlock()
+		return Ack{}, false, false, err
+	}
+	redeliver = (s.opts.Redeliver || p.lost) && p.attempt < s.opts.MaxRetries
+	s.stats.AckTimeouts++
+	s.ackFailures = append(s.ackFailures, AckFailure{
+		EnvelopeID: p.id, Type: p.typ, RetryAttempt: p.attempt, ConnID: p.connID,
+		Deadline: s.opts.AckDeadline, Redelivered: redeliver, Time: time.Now(),
+	})
+	s.notifyLocked()
+	s.mu.Unlock()
+	s.log.Warn("slacktest: ack deadline missed", "conn", p.connID, "type", p.typ, "envelope_id", p.id, "retry_attempt", p.attempt, "redeliver", redeliver)
+	return Ack{}, false, redeliver, nil
 }
 
 // SlashCommand is a slash command invocation for SendSlashCommand. Empty

@@ -16,13 +16,12 @@ import (
 const (
 	KindPost      = "post"      // chat.postMessage
 	KindEphemeral = "ephemeral" // chat.postEphemeral
-	KindUpdate    = "update"    // chat.update
 	KindResponse  = "response"  // a post to a response_url
 	KindAck       = "ack"       // a message in a slash command's ack payload
 )
 
 // Message is one message-bearing event the bot caused. Messages are never
-// mutated: a chat.update or a replace_original response is a new Message
+// mutated: a replace_original response is a new Message
 // with the TS of the message it changed.
 type Message struct {
 	Kind    string
@@ -177,6 +176,18 @@ func (s *Server) Current(msg Message) (Message, bool) {
 		return Message{}, false
 	}
 	return v.msg, true
+}
+
+// ChannelPosts returns every message posted for everyone in channel
+// (chat.postMessage, or an in_channel response), in order, as posted.
+func (s *Server) ChannelPosts(channel string) []Message {
+	var out []Message
+	for _, m := range s.Messages() {
+		if m.Channel == channel && m.User == "" && (m.Kind == KindPost || m.ResponseType == "in_channel") {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Visible returns the messages user currently sees in channel: channel
@@ -395,7 +406,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		reply(http.StatusNotFound, "expired_url", nil)
 		return
-	case ru.uses >= s.opts.ResponseURLMaxUses:
+	case ru.uses >= DefaultResponseURLMaxUses:
 		s.mu.Unlock()
 		reply(http.StatusNotFound, "used_url", nil)
 		return

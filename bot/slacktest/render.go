@@ -42,81 +42,94 @@ func (s *Server) RenderBlocks(blocks json.RawMessage) string {
 	if err := json.Unmarshal(blocks, &arr); err != nil {
 		return "[unreadable blocks]"
 	}
-	var out []string
-	n := 0
-	button := func(el renderElement) string {
-		n++
-		line := fmt.Sprintf("[%d] %s", n, s.textOf(el.Text))
+	r := &blockRenderer{s: s}
+	for _, b := range arr {
+		r.block(b)
+	}
+	return strings.Join(r.out, "\n")
+}
+
+// blockRenderer renders blocks as lines, numbering the buttons.
+type blockRenderer struct {
+	s       *Server
+	out     []string
+	buttons int
+}
+
+func (r *blockRenderer) element(el renderElement) string {
+	switch el.Type {
+	case "button":
+		r.buttons++
+		line := fmt.Sprintf("[%d] %s", r.buttons, r.s.textOf(el.Text))
 		if el.URL != "" {
 			line += " <" + el.URL + ">"
 		}
 		return line
+	case "image":
+		return "[image: " + el.AltText + "]"
+	default:
+		label := el.Type
+		if el.Placeholder != nil {
+			label += ": " + el.Placeholder.Text
+		}
+		return "[" + label + "]"
 	}
-	element := func(el renderElement) string {
-		switch el.Type {
-		case "button":
-			return button(el)
-		case "image":
-			return "[image: " + el.AltText + "]"
-		default:
-			label := el.Type
-			if el.Placeholder != nil {
-				label += ": " + el.Placeholder.Text
+}
+
+func (r *blockRenderer) block(b renderBlock) {
+	s := r.s
+	switch b.Type {
+	case "header":
+		t := s.textOf(b.Text)
+		r.out = append(r.out, t, strings.Repeat("=", utf8.RuneCountInString(t)))
+	case "section":
+		if len(b.Text) > 0 {
+			r.out = append(r.out, s.textOf(b.Text))
+		}
+		for _, f := range b.Fields {
+			r.out = append(r.out, "  "+strings.ReplaceAll(s.textOf(f), "\n", "\n  "))
+		}
+		if b.Accessory != nil {
+			r.out = append(r.out, r.element(*b.Accessory))
+		}
+	case "divider":
+		r.out = append(r.out, strings.Repeat("-", 40))
+	case "context":
+		r.out = append(r.out, "  "+strings.Join(r.contextParts(b.Elements), "  "))
+	case "actions":
+		for _, raw := range b.Elements {
+			var el renderElement
+			if json.Unmarshal(raw, &el) == nil {
+				r.out = append(r.out, r.element(el))
 			}
-			return "[" + label + "]"
+		}
+	case "rich_text":
+		r.out = append(r.out, s.mrkdwn(richText(b.Elements)))
+	case "image":
+		r.out = append(r.out, "[image: "+b.AltText+"]")
+	case "markdown":
+		var t string
+		_ = json.Unmarshal(b.Text, &t)
+		r.out = append(r.out, s.mrkdwn(t))
+	default:
+		r.out = append(r.out, "["+b.Type+" block]")
+	}
+}
+
+func (r *blockRenderer) contextParts(elements []json.RawMessage) []string {
+	var parts []string
+	for _, raw := range elements {
+		var el renderElement
+		if json.Unmarshal(raw, &el) != nil {
+			continue
+		}
+		if el.Type == "image" {
+			parts = append(parts, "[image: "+el.AltText+"]")
+		} else {
+			parts = append(parts, r.s.textOf(raw))
 		}
 	}
-	for _, b := range arr {
-		switch b.Type {
-		case "header":
-			t := s.textOf(b.Text)
-			out = append(out, t, strings.Repeat("=", utf8.RuneCountInString(t)))
-		case "section":
-			if len(b.Text) > 0 {
-				out = append(out, s.textOf(b.Text))
-			}
-			for _, f := range b.Fields {
-				out = append(out, "  "+strings.ReplaceAll(s.textOf(f), "\n", "\n  "))
-			}
-			if b.Accessory != nil {
-				out = append(out, element(*b.Accessory))
-			}
-		case "divider":
-			out = append(out, strings.Repeat("-", 40))
-		case "context":
-			var parts []string
-			for _, raw := range b.Elements {
-				var el renderElement
-				if json.Unmarshal(raw, &el) != nil {
-					continue
-				}
-				if el.Type == "image" {
-					parts = append(parts, "[image: "+el.AltText+"]")
-				} else {
-					parts = append(parts, s.textOf(raw))
-				}
-			}
-			out = append(out, "  "+strings.Join(parts, "  "))
-		case "actions":
-			for _, raw := range b.Elements {
-				var el renderElement
-				if json.Unmarshal(raw, &el) == nil {
-					out = append(out, element(el))
-				}
-			}
-		case "rich_text":
-			out = append(out, s.mrkdwn(richText(b.Elements)))
-		case "image":
-			out = append(out, "[image: "+b.AltText+"]")
-		case "markdown":
-			var t string
-			_ = json.Unmarshal(b.Text, &t)
-			out = append(out, s.mrkdwn(t))
-		default:
-			out = append(out, "["+b.Type+" block]")
-		}
-	}
-	return strings.Join(out, "\n")
+	return parts
 }
 
 // textOf renders a text object (or a bare string).

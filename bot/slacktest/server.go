@@ -46,7 +46,7 @@ const (
 	DefaultPingInterval = 5 * time.Second
 	DefaultAckDeadline  = 3 * time.Second
 	// DefaultMaxRetries is how often an unacked envelope is redelivered
-	// ("up to 3 times" per a Slack maintainer, see NOTES §2).
+	// ("up to 3 times", as a Slack maintainer wrote in bolt-python #845).
 	DefaultMaxRetries = 3
 	// DefaultMaxConnections is Slack's documented limit of concurrent
 	// Socket Mode connections per app.
@@ -55,6 +55,9 @@ const (
 	// response_url limits ("up to 5 times within 30 minutes").
 	DefaultResponseURLMaxUses = 5
 	DefaultResponseURLTTL     = 30 * time.Minute
+	// disconnectGrace is how long a connection may stay open after the
+	// fake sent it a disconnect frame before the fake closes it.
+	disconnectGrace = 10 * time.Second
 )
 
 // Distribution selects which open connection receives the next envelope.
@@ -70,15 +73,12 @@ const (
 
 // Options configures a Server. The zero value is usable.
 type Options struct {
-	TeamID      string // default DefaultTeamID
-	TeamDomain  string // default DefaultTeamDomain
-	TeamName    string // default DefaultTeamName
-	AppID       string // default DefaultAppID
-	BotUserID   string // default DefaultBotUserID
-	BotUserName string // default DefaultBotUserName
-	BotID       string // default DefaultBotID
-	BotToken    string // xoxb token the Web API accepts; default DefaultBotToken
-	AppToken    string // xapp token apps.connections.open accepts; default DefaultAppToken
+	TeamID     string // default DefaultTeamID
+	TeamDomain string // default DefaultTeamDomain
+	AppID      string // default DefaultAppID
+	BotID      string // default DefaultBotID
+	BotToken   string // xoxb token the Web API accepts; default DefaultBotToken
+	AppToken   string // xapp token apps.connections.open accepts; default DefaultAppToken
 
 	// EnterpriseID makes the workspace part of an Enterprise Grid org
 	// (E…): auth.test returns it, and every payload carries it
@@ -109,13 +109,10 @@ type Options struct {
 	// MaxConnections is the per-app connection limit; further connections get
 	// a too_many_websockets disconnect. Default DefaultMaxConnections.
 	MaxConnections int
-	// DisconnectGrace is how long a connection may stay open after the fake
-	// sent it a disconnect frame before the fake closes it. Default 10 s.
-	DisconnectGrace time.Duration
 
-	// ResponseURLMaxUses and ResponseURLTTL bound each response_url.
-	ResponseURLMaxUses int
-	ResponseURLTTL     time.Duration
+	// ResponseURLTTL bounds each response_url's life (each also takes
+	// DefaultResponseURLMaxUses posts at most).
+	ResponseURLTTL time.Duration
 
 	// Logger receives structured logs (never tokens). Default: discard.
 	Logger *slog.Logger
@@ -129,10 +126,7 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.TeamID, DefaultTeamID)
 	def(&o.TeamDomain, DefaultTeamDomain)
-	def(&o.TeamName, DefaultTeamName)
 	def(&o.AppID, DefaultAppID)
-	def(&o.BotUserID, DefaultBotUserID)
-	def(&o.BotUserName, DefaultBotUserName)
 	def(&o.BotID, DefaultBotID)
 	def(&o.BotToken, DefaultBotToken)
 	def(&o.AppToken, DefaultAppToken)
@@ -147,12 +141,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxConnections <= 0 {
 		o.MaxConnections = DefaultMaxConnections
-	}
-	if o.DisconnectGrace <= 0 {
-		o.DisconnectGrace = 10 * time.Second
-	}
-	if o.ResponseURLMaxUses <= 0 {
-		o.ResponseURLMaxUses = DefaultResponseURLMaxUses
 	}
 	if o.ResponseURLTTL <= 0 {
 		o.ResponseURLTTL = DefaultResponseURLTTL

@@ -18,7 +18,7 @@ import (
 const (
 	// maxFrameSize mirrors Slack's 20 KiB limit on frames sent by the app;
 	// bigger frames make gorilla close the socket with 1009, as reported
-	// for Slack (NOTES §2).
+	// for Slack in slack-go #1196.
 	maxFrameSize = 20480
 	ticketTTL    = 30 * time.Second
 	writeTimeout = 5 * time.Second
@@ -79,8 +79,8 @@ func (s *Server) debugInfo(c *conn, hello bool) debugInfo {
 	d := debugInfo{Host: fmt.Sprintf("applink-fake-%d", c.id)}
 	if hello {
 		d.BuildNumber = 1
-		// Seconds until Slack would refresh the link; 360 with
-		// debug_reconnects (NOTES §2).
+		// Seconds until Slack would refresh the link (Slack's hello
+		// message says 18060); 360 with debug_reconnects.
 		d.ApproximateConnectionTime = 18060
 		if c.debugReconnects {
 			d.ApproximateConnectionTime = 360
@@ -299,7 +299,7 @@ func (s *Server) WaitConnections(ctx context.Context, n int) error {
 // Disconnect sends {"type":"disconnect","reason":reason} to every connection,
 // as Slack does before refreshing a link. An empty reason means
 // "refresh_requested". The client reconnects through apps.connections.open;
-// connections still open after Options.DisconnectGrace are closed.
+// connections still open after disconnectGrace are closed.
 func (s *Server) Disconnect(reason string) {
 	s.mu.Lock()
 	var targets []*conn
@@ -332,7 +332,7 @@ func (s *Server) disconnect(c *conn, reason string) {
 	c.draining = true
 	s.stats.Disconnects++
 	if c.graceTimer == nil {
-		c.graceTimer = time.AfterFunc(s.opts.DisconnectGrace, c.close)
+		c.graceTimer = time.AfterFunc(disconnectGrace, c.close)
 	}
 	s.notifyLocked()
 	s.mu.Unlock()

@@ -170,11 +170,8 @@ func (s *Server) methods() map[string]func(url.Values) apiResp {
 		"auth.test":             s.authTest,
 		"chat.postMessage":      s.chatPostMessage,
 		"chat.postEphemeral":    s.chatPostEphemeral,
-		"chat.update":           s.chatUpdate,
 		"usergroups.users.list": s.usergroupsUsersList,
 		"users.info":            s.usersInfo,
-		"users.lookupByEmail":   s.usersLookupByEmail,
-		"conversations.info":    s.conversationsInfo,
 	}
 }
 
@@ -182,10 +179,10 @@ func (s *Server) authTest(url.Values) apiResp {
 	r := apiResp{
 		"ok":                    true,
 		"url":                   "https://" + s.opts.TeamDomain + ".slack.com/",
-		"team":                  s.opts.TeamName,
-		"user":                  s.opts.BotUserName,
+		"team":                  DefaultTeamName,
+		"user":                  DefaultBotUserName,
 		"team_id":               s.opts.TeamID,
-		"user_id":               s.opts.BotUserID,
+		"user_id":               DefaultBotUserID,
 		"bot_id":                s.opts.BotID,
 		"is_enterprise_install": s.opts.EnterpriseInstall,
 	}
@@ -200,12 +197,12 @@ func (s *Server) authTest(url.Values) apiResp {
 	return r
 }
 
-// messageJSON is the message object Slack returns from chat.postMessage and
-// chat.update and puts into block_actions payloads.
+// messageJSON is the message object Slack returns from chat.postMessage
+// and puts into block_actions payloads.
 func (s *Server) messageJSON(m Message) map[string]any {
 	out := map[string]any{
 		"type":   "message",
-		"user":   s.opts.BotUserID,
+		"user":   DefaultBotUserID,
 		"bot_id": s.opts.BotID,
 		"app_id": s.opts.AppID,
 		"team":   s.opts.TeamID,
@@ -281,48 +278,6 @@ func (s *Server) chatPostEphemeral(v url.Values) apiResp {
 	return apiResp{"ok": true, "message_ts": m.TS}
 }
 
-func (s *Server) chatUpdate(v url.Values) apiResp {
-	s.mu.Lock()
-	ch, ok := s.lookupChannelLocked(v.Get("channel"))
-	s.mu.Unlock()
-	if !ok {
-		return apiErr("channel_not_found")
-	}
-	ts := v.Get("ts")
-	text := v.Get("text")
-	var blocks json.RawMessage
-	if raw := strings.TrimSpace(v.Get("blocks")); raw != "" {
-		blocks = json.RawMessage(raw)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := msgKey{ch.ID, ts}
-	cur := s.visible[k]
-	switch {
-	case cur == nil || cur.deleted:
-		return apiErr("message_not_found")
-	case cur.msg.User != "":
-		return apiErr("cant_update_message") // ephemeral: only response_url can
-	}
-	// Slack keeps the previous blocks when the update carries none.
-	if !v.Has("blocks") {
-		blocks = cur.msg.Blocks
-	}
-	att := strings.TrimSpace(v.Get("attachments"))
-	blocks, code, errs := checkContent(text, blocks, att != "" && att != "[]" && att != "null")
-	if code != "" {
-		r := apiErr(code)
-		if len(errs) > 0 {
-			r["errors"] = errs
-		}
-		return r
-	}
-	m := Message{Kind: KindUpdate, Channel: ch.ID, TS: ts, ThreadTS: cur.msg.ThreadTS, Text: text, Blocks: blocks, Time: time.Now()}
-	cur.msg = m
-	s.addMessageLocked(m, false)
-	return apiResp{"ok": true, "channel": ch.ID, "ts": ts, "text": text, "message": s.messageJSON(m)}
-}
-
 func (s *Server) usergroupsUsersList(v url.Values) apiResp {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -371,36 +326,4 @@ func (s *Server) usersInfo(v url.Values) apiResp {
 		return apiErr("user_not_found")
 	}
 	return apiResp{"ok": true, "user": s.userJSON(u, v.Get("include_locale") == "true")}
-}
-
-func (s *Server) usersLookupByEmail(v url.Values) apiResp {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	email := strings.ToLower(v.Get("email"))
-	for _, u := range s.users {
-		if email != "" && strings.ToLower(u.Email) == email && !u.Deleted {
-			return apiResp{"ok": true, "user": s.userJSON(u, false)}
-		}
-	}
-	return apiErr("users_not_found")
-}
-
-func (s *Server) conversationsInfo(v url.Values) apiResp {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, ok := s.lookupChannelLocked(v.Get("channel"))
-	if !ok {
-		return apiErr("channel_not_found")
-	}
-	return apiResp{"ok": true, "channel": map[string]any{
-		"id":          ch.ID,
-		"name":        ch.Name,
-		"is_channel":  !ch.IsPrivate && strings.HasPrefix(ch.ID, "C"),
-		"is_group":    false,
-		"is_im":       strings.HasPrefix(ch.ID, "D"),
-		"is_private":  ch.IsPrivate,
-		"is_archived": false,
-		"is_member":   true,
-		"created":     s.tsBase,
-	}}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/disconnectbot/disconnectbot/authz"
+	"github.com/disconnectbot/disconnectbot/bot"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
@@ -45,63 +46,92 @@ func (a *app) checkCommand() *cobra.Command {
 	}
 }
 
+// checkReport prints one line per check and counts the failures.
+type checkReport struct {
+	w      io.Writer
+	failed int
+}
+
+func (r *checkReport) add(area string, ok bool, format string, args ...any) {
+	status := "ok  "
+	if !ok {
+		status = "FAIL"
+		r.failed++
+	}
+	fmt.Fprintf(r.w, "%-8s %s %s\n", area+":", status, fmt.Sprintf(format, args...))
+}
+
 // runChecks prints one line per check and returns how many failed.
 func runChecks(ctx context.Context, cfg *Config, w io.Writer) int {
-	failed := 0
-	report := func(area string, ok bool, format string, args ...any) {
-		status := "ok  "
-		if !ok {
-			status = "FAIL"
-			failed++
-		}
-		fmt.Fprintf(w, "%-8s %s %s\n", area+":", status, fmt.Sprintf(format, args...))
-	}
+	r := &checkReport{w: w}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-
 	httpClient := &http.Client{Timeout: 15 * time.Second}
 	api := slack.New(cfg.Slack.BotToken, slack.OptionAppLevelToken(cfg.Slack.AppToken),
 		slack.OptionAPIURL(cfg.Slack.APIURL), slack.OptionHTTPClient(httpClient))
-	teamID := ""
+	teamID := checkSlack(ctx, api, httpClient, cfg, r)
+	if !checkGenesys(ctx, cfg, r) {
+		return r.failed
+	}
+	acfg := cfg.authzConfig()
+	acfg.TeamID = teamID
+	policy, err := authz.New(acfg, bot.SlackGroups{API: api}, nil)
+	switch {
+	case err != nil:
+		r.add("Authz", false, "%v", err)
+	case policy.Empty():
+		r.add("Authz", false, "the allow-list is empty: nobody can use /disconnect (set authz.allowed_users or authz.allowed_usergroups)")
+	default:
+		r.add("Authz", true, "%s", policy.Describe())
+	}
+	return r.failed
+}
+
+// checkSlack tries both Slack tokens and returns the bot token's team id.
+func checkSlack(ctx context.Context, api *slack.Client, httpClient *http.Client, cfg *Config, r *checkReport) (teamID string) {
 	if id, err := api.AuthTestContext(ctx); err != nil {
-		report("Slack", false, "auth.test with slack.bot_token: %v", err)
+		r.add("Slack", false, "auth.test with slack.bot_token: %v", err)
 	} else {
 		teamID = id.TeamID
-		report("Slack", true, "bot token works: team %s (%s), bot user %s (%s)", id.Team, id.TeamID, id.User, id.UserID)
-		if err := checkSlackInstall(ctx, httpClient, cfg.Slack.APIURL, cfg.Slack.BotToken, id); err != nil {
-			report("Slack", false, "%v", err)
+		r.add("Slack", true, "bot token works: team %s (%s), bot user %s (%s)", id.Team, id.TeamID, id.User, id.UserID)
+		if err := bot.CheckInstall(ctx, httpClient, cfg.Slack.APIURL, cfg.Slack.BotToken, id); err != nil {
+			r.add("Slack", false, "%v", err)
 		}
 	}
 	if _, _, err := api.StartSocketModeContext(ctx); err != nil {
-		report("Slack", false, "apps.connections.open with slack.app_token: %v (the app-level token needs connections:write and Socket Mode must be on)", err)
+		r.add("Slack", false, "apps.connections.open with slack.app_token: %v (the app-level token needs connections:write and Socket Mode must be on)", err)
 	} else {
-		report("Slack", true, "app-level token opens Socket Mode connections")
+		r.add("Slack", true, "app-level token opens Socket Mode connections")
 	}
+	return teamID
+}
 
-	gcfg := cfg.genesysConfig()
-	gc, err := genesys.New(ctx, gcfg)
+// checkGenesys gets a token and probes the role's permissions. It reports
+// false when no token could be had (the later checks are then skipped).
+func checkGenesys(ctx context.Context, cfg *Config, r *checkReport) bool {
+	gc, err := genesys.New(ctx, cfg.genesysConfig())
 	if err != nil {
-		report("Genesys", false, "%v", err)
-		return failed
+		r.add("Genesys", false, "%v", err)
+		return false
 	}
 	if err := gc.CheckToken(ctx); err != nil {
-		report("Genesys", false, "token: %s", genesys.UserMessage(err))
-		return failed
+		r.add("Genesys", false, "token: %s", genesys.UserMessage(err))
+		return false
 	}
-	report("Genesys", true, "OAuth client gets a token (client credentials)")
+	r.add("Genesys", true, "OAuth client gets a token (client credentials)")
 	// probe checks one permission; optional ones only warn, since the bot
 	// works without them (only finding calls or e-mail selectors need them).
 	probe := func(permission, what string, optional bool, call func() error) {
 		err := call()
 		switch kind := genesys.ErrorKind(err); {
 		case err == nil, kind == genesys.KindNotFound:
-			report("Genesys", true, "role has %s (%s)", permission, what)
+			r.add("Genesys", true, "role has %s (%s)", permission, what)
 		case kind == genesys.KindForbidden && optional:
-			fmt.Fprintf(w, "%-8s %s role lacks %s: optional, needed only to %s\n", "Genesys:", "warn", permission, what)
+			fmt.Fprintf(r.w, "%-8s %s role lacks %s: optional, needed only to %s\n", "Genesys:", "warn", permission, what)
 		case kind == genesys.KindForbidden:
-			report("Genesys", false, "role lacks %s, needed to %s: add it to the OAuth client's role", permission, what)
+			r.add("Genesys", false, "role lacks %s, needed to %s: add it to the OAuth client's role", permission, what)
 		default:
-			report("Genesys", false, "could not check %s: %s", permission, genesys.UserMessage(err))
+			r.add("Genesys", false, "could not check %s: %s", permission, genesys.UserMessage(err))
 		}
 	}
 	probe("conversation:communication:view", "read a conversation's participants", false, func() error {
@@ -124,18 +154,5 @@ func runChecks(ctx context.Context, cfg *Config, w io.Writer) int {
 		_, _, err := gc.FindQueues(ctx, "disconnectbot-check")
 		return err
 	})
-
-	policy, err := authz.New(authz.Config{
-		AllowedUsers: cfg.Authz.AllowedUsers, AllowedUsergroups: cfg.Authz.AllowedUsergroups,
-		AllowedChannels: cfg.Authz.AllowedChannels, TeamID: teamID, GroupTTL: cfg.Authz.GroupTTL, Contact: cfg.Authz.Contact,
-	}, slackGroups{api}, nil)
-	switch {
-	case err != nil:
-		report("Authz", false, "%v", err)
-	case policy.Empty():
-		report("Authz", false, "the allow-list is empty: nobody can use /disconnect (set authz.allowed_users or authz.allowed_usergroups)")
-	default:
-		report("Authz", true, "%s", policy.Describe())
-	}
-	return failed
+	return true
 }

@@ -97,7 +97,7 @@ func state(t *testing.T, gen *genesystest.Server, conv, pid string) string {
 
 func TestCLIParticipants(t *testing.T) {
 	t.Parallel()
-	gen := newGenesys(t)
+	gen := newEmulator(t)
 	conv := gen.ThreePartyConference()
 	e := cliEnv(gen)
 
@@ -130,7 +130,7 @@ func TestCLIParticipants(t *testing.T) {
 
 func TestCLIDisconnects(t *testing.T) {
 	t.Parallel()
-	gen := newGenesys(t, genesystest.WithDisconnectDelay(10*time.Millisecond))
+	gen := newEmulator(t, genesystest.WithDisconnectDelay(10*time.Millisecond))
 	e := cliEnv(gen)
 	tests := []struct {
 		name    string
@@ -235,7 +235,7 @@ func TestCLIDisconnects(t *testing.T) {
 
 func TestCLIDisconnectRefuses(t *testing.T) {
 	t.Parallel()
-	gen := newGenesys(t)
+	gen := newEmulator(t)
 	e := cliEnv(gen)
 	twoExternals := gen.AddConversation(genesystest.Conversation{Participants: []genesystest.Participant{
 		{Name: "Pat Smith", Purpose: "customer", Address: "tel:+13175550123"},
@@ -298,7 +298,7 @@ func TestCLIDisconnectRefuses(t *testing.T) {
 // not even a token request.
 func TestCLIMalformedIDSendsNothing(t *testing.T) {
 	t.Parallel()
-	gen := newGenesys(t)
+	gen := newEmulator(t)
 	e := cliEnv(gen)
 	for _, args := range [][]string{
 		{"disconnect", "not-a-uuid", "--purpose", "customer", "--yes"},
@@ -324,7 +324,7 @@ func TestCLIGenesysErrors(t *testing.T) {
 	t.Parallel()
 	t.Run("missing permission", func(t *testing.T) {
 		t.Parallel()
-		gen := newGenesys(t)
+		gen := newEmulator(t)
 		gen.DenyPermission(genesystest.PermConversationDisconnect)
 		conv := gen.ThreePartyConference()
 		res := runCLI(t, cliRun{env: cliEnv(gen)}, "disconnect", conv.ID, "--purpose", "customer", "--yes")
@@ -335,14 +335,14 @@ func TestCLIGenesysErrors(t *testing.T) {
 	})
 	t.Run("missing view permission for participants", func(t *testing.T) {
 		t.Parallel()
-		gen := newGenesys(t)
+		gen := newEmulator(t)
 		gen.DenyPermission(genesystest.PermConversationView)
 		res := runCLI(t, cliRun{env: cliEnv(gen)}, "participants", gen.ThreePartyConference().ID)
 		res.check(t, exitFailure, nil, []string{genesystest.PermConversationView})
 	})
 	t.Run("wrong client secret", func(t *testing.T) {
 		t.Parallel()
-		gen := newGenesys(t)
+		gen := newEmulator(t)
 		e := cliEnv(gen)
 		e["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = "not-the-secret"
 		res := runCLI(t, cliRun{env: e}, "participants", gen.ThreePartyConference().ID)
@@ -353,7 +353,7 @@ func TestCLIGenesysErrors(t *testing.T) {
 	})
 	t.Run("unknown conversation", func(t *testing.T) {
 		t.Parallel()
-		gen := newGenesys(t)
+		gen := newEmulator(t)
 		res := runCLI(t, cliRun{env: cliEnv(gen)}, "participants", "6f1c3e9a-0d2b-4c55-9a1e-2b7d8c9e0f11")
 		res.check(t, exitFailure, nil, []string{"could not find"})
 	})
@@ -387,7 +387,7 @@ func TestCLIVersion(t *testing.T) {
 func TestCLIExitCodesFromTheBinary(t *testing.T) {
 	t.Parallel()
 	bin := binary(t)
-	gen := newGenesys(t)
+	gen := newEmulator(t)
 	conv := gen.ThreePartyConference()
 	tests := []struct {
 		args []string
@@ -410,7 +410,7 @@ func TestCLIExitCodesFromTheBinary(t *testing.T) {
 }
 
 // newGenesys is genesystest.New, closed when the test ends.
-func newGenesys(tb testing.TB, opts ...genesystest.Option) *genesystest.Server {
+func newEmulator(tb testing.TB, opts ...genesystest.Option) *genesystest.Server {
 	tb.Helper()
 	s := genesystest.New(opts...)
 	tb.Cleanup(s.Close)

@@ -1,96 +1,100 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
-	"regexp"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/viper"
 
+	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
 // Config is everything the bot and the command line read. Every key can be
 // set in the YAML file, as DISCONNECTBOT_<SECTION>_<KEY>, and some by the
 // conventional Slack and Genesys variable names.
+//
+// The struct is the one list of keys: configKeys walks it for the defaults
+// (tag default), the conventional environment names (tag env; the
+// DISCONNECTBOT_ name wins when both are set) and the unknown-key check.
 type Config struct {
 	Slack struct {
-		AppToken string `mapstructure:"app_token"`
-		BotToken string `mapstructure:"bot_token"`
-		APIURL   string `mapstructure:"api_url"`
+		AppToken string `mapstructure:"app_token" env:"SLACK_APP_TOKEN"`
+		BotToken string `mapstructure:"bot_token" env:"SLACK_BOT_TOKEN"`
+		APIURL   string `mapstructure:"api_url" default:"https://slack.com/api/"`
 	} `mapstructure:"slack"`
 	Genesys struct {
-		Region       string `mapstructure:"region"`
-		ClientID     string `mapstructure:"client_id"`
-		ClientSecret string `mapstructure:"client_secret"`
+		Region       string `mapstructure:"region" env:"GENESYSCLOUD_REGION"`
+		ClientID     string `mapstructure:"client_id" env:"GENESYSCLOUD_OAUTHCLIENT_ID"`
+		ClientSecret string `mapstructure:"client_secret" env:"GENESYSCLOUD_OAUTHCLIENT_SECRET"`
 		APIURL       string `mapstructure:"api_url"`
 		LoginURL     string `mapstructure:"login_url"`
-		Endpoints    string `mapstructure:"endpoints"`
+		Endpoints    string `mapstructure:"endpoints" default:"auto"`
 	} `mapstructure:"genesys"`
 	Authz struct {
 		AllowedUsers      []string      `mapstructure:"allowed_users"`
 		AllowedUsergroups []string      `mapstructure:"allowed_usergroups"`
 		AllowedChannels   []string      `mapstructure:"allowed_channels"`
-		GroupTTL          time.Duration `mapstructure:"group_ttl"`
+		GroupTTL          time.Duration `mapstructure:"group_ttl" default:"5m"`
 		Contact           string        `mapstructure:"contact"`
 	} `mapstructure:"authz"`
 	Audit struct {
 		Channel string `mapstructure:"channel"`
 	} `mapstructure:"audit"`
 	HTTP struct {
-		Addr string `mapstructure:"addr"`
+		Addr string `mapstructure:"addr" default:":8080"`
 	} `mapstructure:"http"`
 	Log struct {
-		Level  string `mapstructure:"level"`
-		Format string `mapstructure:"format"`
+		Level  string `mapstructure:"level" default:"info"`
+		Format string `mapstructure:"format" default:"json"`
 	} `mapstructure:"log"`
 	Shutdown struct {
-		Grace time.Duration `mapstructure:"grace"`
+		Grace time.Duration `mapstructure:"grace" default:"20s"`
 	} `mapstructure:"shutdown"`
 	Find struct {
-		DefaultCountry string `mapstructure:"default_country"`
+		DefaultCountry string `mapstructure:"default_country" default:"US"`
 	} `mapstructure:"find"`
 }
 
-// defaults lists every key with its default; it is also the list of keys
-// viper binds to environment variables.
-var configDefaults = map[string]any{
-	"slack.app_token":          "",
-	"slack.bot_token":          "",
-	"slack.api_url":            "https://slack.com/api/",
-	"genesys.region":           "",
-	"genesys.client_id":        "",
-	"genesys.client_secret":    "",
-	"genesys.api_url":          "",
-	"genesys.login_url":        "",
-	"genesys.endpoints":        "auto",
-	"authz.allowed_users":      []string{},
-	"authz.allowed_usergroups": []string{},
-	"authz.allowed_channels":   []string{},
-	"authz.group_ttl":          "5m",
-	"authz.contact":            "",
-	"audit.channel":            "",
-	"http.addr":                ":8080",
-	"log.level":                "info",
-	"log.format":               "json",
-	"shutdown.grace":           "20s",
-	"find.default_country":     "US",
+// configKey is one key of Config, as configKeys finds it.
+type configKey struct {
+	name string   // section.key
+	def  any      // the default: a string, or []string{} for lists
+	env  []string // environment names, the DISCONNECTBOT_ one first
+	list bool     // a list of ids ([]string)
+	dur  bool     // a time.Duration
 }
 
-// conventionalEnv are the names Slack's and Genesys's own tools use. The
-// DISCONNECTBOT_ name wins when both are set.
-var conventionalEnv = map[string]string{
-	"slack.app_token":       "SLACK_APP_TOKEN",
-	"slack.bot_token":       "SLACK_BOT_TOKEN",
-	"genesys.region":        "GENESYSCLOUD_REGION",
-	"genesys.client_id":     "GENESYSCLOUD_OAUTHCLIENT_ID",
-	"genesys.client_secret": "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+// configKeys walks Config once for every key it has.
+func configKeys() []configKey {
+	var keys []configKey
+	sections := reflect.TypeFor[Config]()
+	for i := range sections.NumField() {
+		sec := sections.Field(i)
+		for j := range sec.Type.NumField() {
+			f := sec.Type.Field(j)
+			k := configKey{name: sec.Tag.Get("mapstructure") + "." + f.Tag.Get("mapstructure")}
+			k.env = []string{"DISCONNECTBOT_" + strings.ToUpper(strings.ReplaceAll(k.name, ".", "_"))}
+			if conv := f.Tag.Get("env"); conv != "" {
+				k.env = append(k.env, conv)
+			}
+			k.def = f.Tag.Get("default")
+			k.dur = f.Type == reflect.TypeFor[time.Duration]()
+			if f.Type.Kind() == reflect.Slice {
+				k.list, k.def = true, []string{}
+			}
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // loadConfig reads the config file (if any) and the environment. It checks
@@ -98,8 +102,9 @@ var conventionalEnv = map[string]string{
 // subcommand (see Config.validate*).
 func loadConfig(path string, getenv func(string) string) (*Config, error) {
 	v := viper.New()
-	for key, def := range configDefaults {
-		v.SetDefault(key, def)
+	keys := configKeys()
+	for _, k := range keys {
+		v.SetDefault(k.name, k.def)
 	}
 	if path != "" {
 		v.SetConfigFile(path)
@@ -113,34 +118,28 @@ func loadConfig(path string, getenv func(string) string) (*Config, error) {
 			}
 			return nil, fmt.Errorf("reading config file %s: %w", path, err)
 		}
-		if unknown := unknownKeys(v); len(unknown) > 0 {
+		if unknown := unknownKeys(v, keys); len(unknown) > 0 {
 			return nil, fmt.Errorf("config file %s has unknown keys: %s (see config.yaml.example for the valid ones)", path, strings.Join(unknown, ", "))
 		}
 	}
 	// Environment variables are read through getenv (not viper's
 	// AutomaticEnv) so tests can pass their own environment.
-	for key := range configDefaults {
-		names := []string{"DISCONNECTBOT_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))}
-		if conv, ok := conventionalEnv[key]; ok {
-			names = append(names, conv)
-		}
-		for _, name := range names {
+	var bad []string
+	for _, k := range keys {
+		for _, name := range k.env {
 			if val := getenv(name); val != "" {
-				v.Set(key, val)
+				v.Set(k.name, val)
 				break
 			}
 		}
-	}
-	for _, key := range []string{"authz.allowed_users", "authz.allowed_usergroups", "authz.allowed_channels"} {
-		v.Set(key, splitList(v.Get(key)))
-	}
-	// Durations are checked here so the error names the key and the value
-	// (mapstructure's message drops the value).
-	var bad []string
-	for _, key := range []string{"authz.group_ttl", "shutdown.grace"} {
-		if s, ok := v.Get(key).(string); ok {
+		if k.list {
+			v.Set(k.name, splitList(v.Get(k.name)))
+		}
+		// Durations are checked here so the error names the key and the
+		// value (mapstructure's message drops the value).
+		if s, ok := v.Get(k.name).(string); ok && k.dur {
 			if _, err := time.ParseDuration(strings.TrimSpace(s)); err != nil {
-				bad = append(bad, fmt.Sprintf("%s %q is not a duration (write it like 30s, 5m or 1h)", key, s))
+				bad = append(bad, fmt.Sprintf("%s %q is not a duration (write it like 30s, 5m or 1h)", k.name, s))
 			}
 		}
 	}
@@ -154,10 +153,14 @@ func loadConfig(path string, getenv func(string) string) (*Config, error) {
 	return &cfg, nil
 }
 
-func unknownKeys(v *viper.Viper) []string {
+func unknownKeys(v *viper.Viper, keys []configKey) []string {
+	known := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		known[k.name] = true
+	}
 	var unknown []string
 	for _, k := range v.AllKeys() {
-		if _, ok := configDefaults[k]; !ok {
+		if !known[k] {
 			unknown = append(unknown, k)
 		}
 	}
@@ -200,45 +203,79 @@ func (p problems) err() error {
 	return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(p, "\n  - "))
 }
 
-var slackIDListRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{2,20}$`)
-
+// validateGenesys builds the Genesys client from the configuration, as run
+// does, and reports every key it refuses. genesys.New stops at the first
+// bad field, so each refused field is given a value it accepts and the
+// client is built again, until it builds. The words (which key, which
+// environment variable) are this command's; whether a value is good is
+// genesys.New's to say.
 func (c *Config) validateGenesys(p *problems) {
-	g := c.Genesys
-	if g.ClientID == "" {
-		p.addf("genesys.client_id is missing (or set GENESYSCLOUD_OAUTHCLIENT_ID): the id of a Genesys OAuth client with the Client Credentials grant")
-	}
-	if g.ClientSecret == "" {
-		p.addf("genesys.client_secret is missing (or set GENESYSCLOUD_OAUTHCLIENT_SECRET)")
-	}
-	switch {
-	case g.APIURL != "":
-		// The login URL follows from the API URL (api.x → login.x, else the
-		// same URL) unless genesys.login_url says otherwise.
-		for key, raw := range map[string]string{"genesys.api_url": g.APIURL, "genesys.login_url": g.LoginURL} {
-			if raw == "" {
-				continue
-			}
-			if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				p.addf("%s %q is not an http(s) URL", key, raw)
-			}
-		}
-	case g.Region == "" && g.LoginURL != "":
-		p.addf("genesys.api_url is missing: genesys.login_url alone is not enough; set genesys.api_url too, or genesys.region")
-	case g.Region == "":
-		p.addf("genesys.region is missing (or set GENESYSCLOUD_REGION): one of %s", strings.Join(genesys.RegionNames(), ", "))
-	default:
-		if _, _, err := genesys.ResolveRegion(g.Region); err != nil {
-			p.addf("%s", genesys.UserMessage(err)) // it names genesys.region and the valid regions
-		}
-	}
+	// How a typed number is read is the finder's concern, not the client's.
 	if _, err := genesys.ParseCountry(c.Find.DefaultCountry); err != nil {
 		p.addf("find.default_country %s", genesys.UserMessage(err))
 	}
-	switch genesys.EndpointFamily(g.Endpoints) {
-	case "", genesys.FamilyAuto, genesys.FamilyGeneric, genesys.FamilyCalls:
-	default:
-		p.addf("genesys.endpoints %q is not one of auto, generic, calls", g.Endpoints)
+	gcfg := c.genesysConfig()
+	for range 8 {
+		_, err := genesys.New(context.Background(), gcfg)
+		if err == nil {
+			return
+		}
+		inErr, ok := errors.AsType[*genesys.InputError](err)
+		if !ok {
+			p.addf("%s", genesys.UserMessage(err))
+			return
+		}
+		p.addf("%s", c.genesysProblem(inErr))
+		if !acceptField(&gcfg, inErr.Field) {
+			return
+		}
 	}
+}
+
+// genesysProblem says what is wrong with the key genesys.New refused.
+func (c *Config) genesysProblem(err *genesys.InputError) string {
+	g := c.Genesys
+	switch key := err.Field; {
+	case key == "genesys.client_id":
+		return "genesys.client_id is missing (or set GENESYSCLOUD_OAUTHCLIENT_ID): the id of a Genesys OAuth client with the Client Credentials grant"
+	case key == "genesys.client_secret":
+		return "genesys.client_secret is missing (or set GENESYSCLOUD_OAUTHCLIENT_SECRET)"
+	case key == "genesys.region" && g.Region == "" && g.LoginURL != "":
+		return "genesys.api_url is missing: genesys.login_url alone is not enough; set genesys.api_url too, or genesys.region"
+	case key == "genesys.region" && g.Region == "":
+		return "genesys.region is missing (or set GENESYSCLOUD_REGION): one of " + strings.Join(genesys.RegionNames(), ", ")
+	case key == "genesys.api_url" || key == "genesys.login_url":
+		raw := g.APIURL
+		if key == "genesys.login_url" {
+			raw = g.LoginURL
+		}
+		return fmt.Sprintf("%s %q is not an http(s) URL the client can use (a base URL like https://api.mypurecloud.com, without user name, query or fragment)", key, raw)
+	case strings.Contains(err.Message, key):
+		return err.Message
+	default:
+		return key + ": " + err.Message
+	}
+}
+
+// acceptField replaces a field genesys.New refused with one it accepts, so
+// the next build reaches the next field. It reports false for a field it
+// does not know.
+func acceptField(g *genesys.Config, key string) bool {
+	switch key {
+	case "genesys.client_id":
+		g.ClientID = "checked"
+	case "genesys.client_secret":
+		g.ClientSecret = "checked"
+	case "genesys.region", "genesys.api_url":
+		g.Region, g.APIURL = "", "https://api.checked.invalid"
+	case "genesys.login_url":
+		g.LoginURL = ""
+	case "genesys.endpoints":
+		g.Endpoints = genesys.FamilyAuto
+	default:
+		return false
+	}
+	return true
 }
 
 func (c *Config) validateSlack(p *problems) {
@@ -258,7 +295,7 @@ func (c *Config) validateSlack(p *problems) {
 	if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.HasSuffix(s.APIURL, "/") {
 		p.addf("slack.api_url %q must be an http(s) URL ending in / (default https://slack.com/api/)", s.APIURL)
 	}
-	if c.Audit.Channel != "" && !slackIDListRE.MatchString(c.Audit.Channel) {
+	if c.Audit.Channel != "" && !authz.IsChannelID(c.Audit.Channel) {
 		p.addf("audit.channel %q must be a channel id (C…), not a name", c.Audit.Channel)
 	}
 }
@@ -266,7 +303,8 @@ func (c *Config) validateSlack(p *problems) {
 func (c *Config) validateRun(p *problems) {
 	c.validateSlack(p)
 	c.validateGenesys(p)
-	if c.Authz.GroupTTL <= 0 {
+	c.validateAuthz(p)
+	if c.Authz.GroupTTL == 0 { // negative: authz.New says so
 		p.addf("authz.group_ttl must be a positive duration like 5m")
 	}
 	if c.Shutdown.Grace <= 0 {
@@ -280,12 +318,38 @@ func (c *Config) validateRun(p *problems) {
 	}
 }
 
+// validateAuthz builds the allow-list as run does (the workspace is not
+// known yet) and reports every entry it refuses.
+func (c *Config) validateAuthz(p *problems) {
+	_, err := authz.New(c.authzConfig(), noGroups{}, nil)
+	if cfgErr, ok := errors.AsType[*authz.ConfigError](err); ok {
+		*p = append(*p, cfgErr.Problems...)
+	} else if err != nil {
+		p.addf("%v", err)
+	}
+}
+
+// noGroups stands in for Slack while the allow-list is only checked.
+type noGroups struct{}
+
+func (noGroups) UserGroupMembers(context.Context, string) ([]string, error) { return nil, nil }
+
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
 		return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+func (c *Config) authzConfig() authz.Config {
+	return authz.Config{
+		AllowedUsers:      c.Authz.AllowedUsers,
+		AllowedUsergroups: c.Authz.AllowedUsergroups,
+		AllowedChannels:   c.Authz.AllowedChannels,
+		GroupTTL:          c.Authz.GroupTTL,
+		Contact:           c.Authz.Contact,
+	}
 }
 
 func (c *Config) genesysConfig() genesys.Config {

@@ -378,10 +378,43 @@ func TestConfigExampleParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for key := range configDefaults {
+	for _, k := range configKeys() {
+		key := k.name
 		leaf := key[strings.LastIndex(key, ".")+1:]
 		if !strings.Contains(string(raw), leaf+":") {
 			t.Errorf("config.yaml.example does not document %s", key)
 		}
+	}
+}
+
+// The keys and their environment names are the public interface: the
+// struct tags of Config must keep yielding exactly these.
+func TestConfigKeys(t *testing.T) {
+	t.Parallel()
+	want := map[string]any{
+		"slack.app_token": "", "slack.bot_token": "", "slack.api_url": "https://slack.com/api/",
+		"genesys.region": "", "genesys.client_id": "", "genesys.client_secret": "", "genesys.api_url": "",
+		"genesys.login_url": "", "genesys.endpoints": "auto",
+		"authz.allowed_users": []string{}, "authz.allowed_usergroups": []string{}, "authz.allowed_channels": []string{},
+		"authz.group_ttl": "5m", "authz.contact": "", "audit.channel": "", "http.addr": ":8080",
+		"log.level": "info", "log.format": "json", "shutdown.grace": "20s", "find.default_country": "US",
+	}
+	conventional := map[string]string{
+		"slack.app_token": "SLACK_APP_TOKEN", "slack.bot_token": "SLACK_BOT_TOKEN", "genesys.region": "GENESYSCLOUD_REGION",
+		"genesys.client_id": "GENESYSCLOUD_OAUTHCLIENT_ID", "genesys.client_secret": "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+	}
+	got := map[string]any{}
+	for _, k := range configKeys() {
+		got[k.name] = k.def
+		wantEnv := []string{"DISCONNECTBOT_" + strings.ToUpper(strings.ReplaceAll(k.name, ".", "_"))}
+		if c, ok := conventional[k.name]; ok {
+			wantEnv = append(wantEnv, c)
+		}
+		if diff := cmp.Diff(wantEnv, k.env); diff != "" {
+			t.Errorf("%s env names (-want +got):\n%s", k.name, diff)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("keys and defaults (-want +got):\n%s", diff)
 	}
 }

@@ -92,9 +92,9 @@ func TestRunWarnsAboutReadableSecrets(t *testing.T) {
 		}
 	}()
 	eventually(t, "the start-up warning", func() bool {
-		return len(stderr.lines("config file with secrets is readable by other users")) == 1
+		return len(stderr.Lines("config file with secrets is readable by other users")) == 1
 	})
-	l := stderr.lines("config file with secrets is readable by other users")[0]
+	l := stderr.Lines("config file with secrets is readable by other users")[0]
 	if l["level"] != "WARN" || l["mode"] != "0644" || l["readable_by"] != "group and others" {
 		t.Errorf("warning line %v", l)
 	}

@@ -65,16 +65,10 @@ func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration) error 
 	sl.AddUser(slacktest.User{ID: demoSupervisor, Name: "sam", RealName: "Sam Supervisor", Email: "sam@example.com"})
 	sl.AddUser(slacktest.User{ID: demoGuest, Name: "gary", RealName: "Gary Guest", Email: "gary@example.com"})
 	sl.AddChannel(slacktest.Channel{ID: demoChannel, Name: "supervisors"})
-
-	cfg, err := loadConfig("", func(string) string { return "" })
+	cfg, err := demoConfig(sl, gen)
 	if err != nil {
 		return err
 	}
-	cfg.Slack.AppToken, cfg.Slack.BotToken, cfg.Slack.APIURL = sl.AppToken(), sl.BotToken(), sl.APIURL()
-	cfg.Genesys.APIURL, cfg.Genesys.LoginURL = gen.URL, gen.URL
-	cfg.Genesys.ClientID, cfg.Genesys.ClientSecret = genesystest.DefaultClientID, genesystest.DefaultClientSecret
-	cfg.Authz.AllowedUsers = []string{demoSupervisor}
-	cfg.Log.Format = "text"
 
 	logOut := io.Discard
 	if a.verbose {
@@ -120,12 +114,17 @@ Its /metrics, /healthz and /readyz are on http://%s.
 You are @sam (Sam Supervisor, on the allow-list) in #supervisors.
 `, ln.Addr())
 	d.help()
-	in := bufio.NewScanner(a.stdin)
+	return d.repl(ctx, a.stdin)
+}
+
+// repl reads the user's lines and acts them out until quit or end of input.
+func (d *demo) repl(ctx context.Context, stdin io.Reader) error {
+	in := bufio.NewScanner(stdin)
 	in.Buffer(make([]byte, 64*1024), 64*1024)
 	for {
-		fmt.Fprint(a.stdout, "\n> ")
+		fmt.Fprint(d.out, "\n> ")
 		if !in.Scan() {
-			fmt.Fprintln(a.stdout)
+			fmt.Fprintln(d.out)
 			return in.Err()
 		}
 		line := strings.TrimSpace(in.Text())
@@ -139,9 +138,23 @@ You are @sam (Sam Supervisor, on the allow-list) in #supervisors.
 			if ctx.Err() != nil {
 				return nil
 			}
-			fmt.Fprintln(a.stdout, "!", err)
+			fmt.Fprintln(d.out, "!", err)
 		}
 	}
+}
+
+// demoConfig is the configuration that points the bot at the two fakes.
+func demoConfig(sl *slacktest.Server, gen *genesystest.Server) (*Config, error) {
+	cfg, err := loadConfig("", func(string) string { return "" })
+	if err != nil {
+		return nil, err
+	}
+	cfg.Slack.AppToken, cfg.Slack.BotToken, cfg.Slack.APIURL = sl.AppToken(), sl.BotToken(), sl.APIURL()
+	cfg.Genesys.APIURL, cfg.Genesys.LoginURL = gen.URL, gen.URL
+	cfg.Genesys.ClientID, cfg.Genesys.ClientSecret = genesystest.DefaultClientID, genesystest.DefaultClientSecret
+	cfg.Authz.AllowedUsers = []string{demoSupervisor}
+	cfg.Log.Format = "text"
+	return cfg, nil
 }
 
 func (d *demo) help() {

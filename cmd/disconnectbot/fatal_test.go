@@ -45,7 +45,7 @@ func TestFatalSlackAuth(t *testing.T) {
 			if st := f.slack.Stats(); st.OpenFailures != 1 || st.Opens != 0 {
 				t.Errorf("apps.connections.open called %d times (%d failed), want exactly 1 failed call", st.Opens+st.OpenFailures, st.OpenFailures)
 			}
-			lines := b.logs.lines("slack refused the app-level token (slack.app_token); exiting instead of reconnecting forever")
+			lines := b.logs.Lines("slack refused the app-level token (slack.app_token); exiting instead of reconnecting forever")
 			if len(lines) != 1 {
 				t.Fatalf("%d fatal log lines, want 1\n%s", len(lines), b.logs)
 			}
@@ -55,7 +55,7 @@ func TestFatalSlackAuth(t *testing.T) {
 			if want := strings.ReplaceAll(tc.name, "HTTP ", ""); !strings.Contains(lines[0]["err"].(string), want) {
 				t.Errorf("fatal line's err %q does not say %q", lines[0]["err"], want)
 			}
-			if got := b.logs.lines("disconnectbot stopped"); len(got) != 1 {
+			if got := b.logs.Lines("disconnectbot stopped"); len(got) != 1 {
 				t.Errorf("%d stop lines, want 1", len(got))
 			}
 		})

@@ -13,7 +13,7 @@ import (
 // UK number) and one that ended but that analytics still lists.
 func findOrg(t *testing.T) (gen *genesystest.Server, older, newer, ended genesystest.Conversation) {
 	t.Helper()
-	gen = newGenesys(t, genesystest.WithAnalyticsLag(time.Hour))
+	gen = newEmulator(t, genesystest.WithAnalyticsLag(time.Hour))
 	now := time.Now().UTC()
 	older = gen.ThreePartyConference()
 	older.StartTime = now.Add(-10 * time.Minute)

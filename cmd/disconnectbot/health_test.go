@@ -163,7 +163,7 @@ func TestReconnectsAreCountedAndLogged(t *testing.T) {
 		}
 	}
 	// Every reconnect has exactly one line (no spurious ones from pings).
-	if got, lines := reconnects(), len(b.logs.lines("slack socket reconnected")); got != float64(lines) {
+	if got, lines := reconnects(), len(b.logs.Lines("slack socket reconnected")); got != float64(lines) {
 		t.Errorf("reconnects_total %v != %d log lines", got, lines)
 	}
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"go.uber.org/goleak"
 	"io"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/disconnectbot/disconnectbot/bot/logtest"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
 	"github.com/disconnectbot/disconnectbot/genesys"
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
@@ -65,42 +64,15 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// syncBuffer is a log sink that tests can read while the bot writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns the JSON log records whose msg is msg.
-func (b *syncBuffer) lines(msg string) []map[string]any {
-	var out []map[string]any
-	for line := range strings.SplitSeq(b.String(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
+// syncBuffer is the bot's log, read while the bot writes.
+type syncBuffer struct{ logtest.Buffer }
 
 // waitLines waits until the log has at least n records with message msg.
 func (b *syncBuffer) waitLines(t *testing.T, msg string, n int) []map[string]any {
 	t.Helper()
 	var lines []map[string]any
 	eventually(t, fmt.Sprintf("%d log lines %q", n, msg), func() bool {
-		lines = b.lines(msg)
+		lines = b.Lines(msg)
 		return len(lines) >= n
 	})
 	return lines
@@ -241,7 +213,7 @@ func (b *testBot) stop() error {
 
 func (b *testBot) waitConnected() {
 	b.t.Helper()
-	eventually(b.t, "the bot's socket to connect", b.proc.runner.Connected)
+	eventually(b.t, "the bot's socket to connect", b.proc.app.Connected)
 }
 
 // get fetches path from the bot's HTTP endpoints.
@@ -319,17 +291,32 @@ func (f *fakes) finalAnswer(t *testing.T, user string, after int) slacktest.Mess
 
 // channelPosts returns the messages everyone in ch sees.
 func (f *fakes) channelPosts(ch string) []slacktest.Message {
-	var out []slacktest.Message
-	for _, m := range f.slack.Messages() {
-		if m.Channel == ch && m.User == "" && (m.Kind == slacktest.KindPost || m.ResponseType == "in_channel") {
-			out = append(out, m)
-		}
-	}
-	return out
+	return f.slack.ChannelPosts(ch)
 }
 
 func (f *fakes) patches() int {
 	return f.genesys.CountOp(genesystest.OpPatchParticipant) + f.genesys.CountOp(genesystest.OpPatchCallParticipant)
+}
+
+// pickerOn starts a three-party call and shows its picker to the
+// supervisor: the call, its live participant with purpose, and the picker.
+func (f *fakes) pickerOn(t *testing.T, purpose string) (genesystest.Conversation, genesystest.Participant, slacktest.Message) {
+	t.Helper()
+	conv := f.genesys.ThreePartyConference()
+	p := participantByPurpose(t, conv, purpose)
+	return conv, p, f.slash(t, supervisor, conv.ID, 0)
+}
+
+// click presses the participant's button on picker as the supervisor and
+// returns the message count from before the click (for finalAnswer).
+func (f *fakes) click(t *testing.T, picker slacktest.Message, participantID string) (before int) {
+	t.Helper()
+	btn := f.buttonFor(t, picker, participantID)
+	before = f.slack.MessageCount()
+	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
+		t.Fatal(err)
+	}
+	return before
 }
 
 func participantByPurpose(t *testing.T, c genesystest.Conversation, purpose string) genesystest.Participant {

@@ -19,14 +19,8 @@ func TestMetricsCountRealEvents(t *testing.T) {
 	b := startBot(t, f, botOptions{})
 	b.waitReady(http.StatusOK)
 
-	conv := f.genesys.ThreePartyConference()
-	customer := participantByPurpose(t, conv, "customer")
-	picker := f.slash(t, supervisor, conv.ID, 0)
-	btn := f.buttonFor(t, picker, customer.ID)
-	before := f.slack.MessageCount()
-	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
-		t.Fatal(err)
-	}
+	conv, customer, picker := f.pickerOn(t, "customer")
+	before := f.click(t, picker, customer.ID)
 	if final := f.finalAnswer(t, supervisor, before); !strings.Contains(final.Text, "confirmed") {
 		t.Fatalf("click ended with %q, want a confirmed disconnect", final.Text)
 	}
@@ -61,6 +55,8 @@ func TestMetricsCountRealEvents(t *testing.T) {
 		{"disconnectbot_commands_total", nil, 2},
 		{"disconnectbot_disconnects_total", map[string]string{"outcome": "confirmed"}, 1},
 		{"disconnectbot_disconnects_total", nil, 1},
+		{"disconnectbot_clicks_total", map[string]string{"action": "disconnect", "outcome": "confirmed"}, 1},
+		{"disconnectbot_clicks_total", nil, 1},
 		{"disconnectbot_authz_denials_total", nil, 1},
 		{"disconnectbot_genesys_request_duration_seconds_count", map[string]string{"operation": "patchParticipant", "status_class": "2xx"}, 1},
 		{"disconnectbot_genesys_request_duration_seconds_count", map[string]string{"operation": "token", "status_class": "2xx"}, 1},

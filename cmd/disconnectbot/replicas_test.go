@@ -98,7 +98,7 @@ func startReplicas(t *testing.T) *replicas {
 // audits returns bot's audit lines for conversation conv and action.
 func audits(b *testBot, conv, action string) []map[string]any {
 	var out []map[string]any
-	for _, l := range b.logs.lines("audit") {
+	for _, l := range b.logs.Lines("audit") {
 		if l["conversation_id"] == conv && l["action"] == action {
 			out = append(out, l)
 		}

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/slack-go/slack"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -77,8 +76,7 @@ type runOptions struct {
 
 // botProcess is one running bot: what the HTTP endpoints and tests look at.
 type botProcess struct {
-	runner  *bot.Runner
-	handler *bot.Handler
+	app     *bot.App
 	genesys *genesys.Client
 	addr    string
 	// stopping is set once shutdown has begun.
@@ -90,20 +88,13 @@ func (b *botProcess) readiness() (bool, string) {
 	if b.stopping.Load() {
 		return false, "shutting down"
 	}
-	if !b.runner.Connected() {
+	if !b.app.Connected() {
 		return false, "slack socket not connected"
 	}
 	if !b.genesys.TokenHealthy() {
 		return false, "last genesys token fetch failed"
 	}
 	return true, "ok"
-}
-
-// slackGroups adapts slack-go to authz.GroupMembers.
-type slackGroups struct{ api *slack.Client }
-
-func (g slackGroups) UserGroupMembers(ctx context.Context, groupID string) ([]string, error) {
-	return g.api.GetUserGroupMembersContext(ctx, groupID)
 }
 
 // runBot wires Slack, Genesys and the allow-list together and serves until
@@ -113,27 +104,52 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewPrometheus(reg, version, commit)
-
-	httpClient := opts.slackHTTPClient
-	if httpClient == nil {
-		httpClient = bot.NewHTTPClient(15 * time.Second)
-	}
-	api := slack.New(cfg.Slack.BotToken,
-		slack.OptionAppLevelToken(cfg.Slack.AppToken),
-		slack.OptionAPIURL(cfg.Slack.APIURL),
-		slack.OptionHTTPClient(httpClient),
-	)
-	authCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	identity, err := api.AuthTestContext(authCtx)
-	cancel()
+	gc, err := newGenesys(ctx, cfg, log, metrics, opts)
 	if err != nil {
-		return fmt.Errorf("slack auth.test with slack.bot_token failed: %w (check the bot token and that the app is installed)", err)
-	}
-	log.Info("slack identity", "team_id", identity.TeamID, "team", identity.Team, "bot_user_id", identity.UserID, "enterprise_id", identity.EnterpriseID)
-	if err := checkSlackInstall(ctx, httpClient, cfg.Slack.APIURL, cfg.Slack.BotToken, identity); err != nil {
 		return err
 	}
+	app, err := bot.New(ctx, bot.Config{
+		BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken, APIURL: cfg.Slack.APIURL,
+		HTTPClient: opts.slackHTTPClient, Dialer: opts.slackDialer, PingInterval: opts.pingInterval,
+		Genesys: gc, Finder: cfg.finder(gc),
+		Authz: cfg.authzConfig(), Log: log, Metrics: metrics,
+		AuditChannel: cfg.Audit.Channel, Grace: cfg.Shutdown.Grace,
+	})
+	if _, bad := errors.AsType[*authz.ConfigError](err); bad {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkGenesysToken(ctx, gc, log); err != nil {
+		return err
+	}
+	if policy := app.Policy(); policy.Empty() {
+		log.Warn("the allow-list is empty: nobody can use /disconnect until authz.allowed_users or authz.allowed_usergroups is set")
+	} else {
+		log.Info("allow-list loaded", "policy", policy.Describe())
+	}
+	proc := &botProcess{app: app, genesys: gc}
+	bot.RegisterReadiness(reg, func() bool { ok, _ := proc.readiness(); return ok })
+	ln := opts.listener
+	if ln == nil {
+		ln, err = net.Listen("tcp", cfg.HTTP.Addr)
+		if err != nil {
+			return fmt.Errorf("http.addr %s: %w", cfg.HTTP.Addr, err)
+		}
+	}
+	proc.addr = ln.Addr().String()
+	log.Info("serving /healthz, /readyz and /metrics", "addr", proc.addr)
+	if opts.ready != nil {
+		opts.ready(proc)
+	}
+	err = proc.serve(ctx, cfg, log, ln, reg, opts.tokenCheckInterval)
+	log.Info("disconnectbot stopped", "err", errString(err))
+	return err
+}
 
+// newGenesys builds the Genesys client (no request is made yet).
+func newGenesys(ctx context.Context, cfg *Config, log *slog.Logger, metrics *bot.Prometheus, opts runOptions) (*genesys.Client, error) {
 	gcfg := cfg.genesysConfig()
 	gcfg.Logger = log.With("component", "genesys")
 	gcfg.Observer = metrics.ObserveGenesys
@@ -145,68 +161,30 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 	// every refresh, so it must live as long as the process, which is
 	// longer than ctx: a disconnect still running after SIGTERM may need a
 	// fresh token.
-	gc, err := genesys.New(context.WithoutCancel(ctx), gcfg)
-	if err != nil {
-		return err
-	}
+	return genesys.New(context.WithoutCancel(ctx), gcfg)
+}
+
+// checkGenesysToken fetches the first token. A refused OAuth client ends
+// the start; any other failure only keeps the bot unready until a fetch
+// succeeds.
+func checkGenesysToken(ctx context.Context, gc *genesys.Client, log *slog.Logger) error {
 	tokenCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	err = gc.CheckToken(tokenCtx)
+	err := gc.CheckToken(tokenCtx)
 	cancel()
-	if err != nil {
-		if genesys.ErrorKind(err) == genesys.KindAuth {
-			return fmt.Errorf("genesys refused the OAuth client: %s", genesys.UserMessage(err))
-		}
-		log.Error("genesys token fetch failed; not ready until it succeeds", "err", err)
+	if err == nil {
+		return nil
 	}
+	if genesys.ErrorKind(err) == genesys.KindAuth {
+		return fmt.Errorf("genesys refused the OAuth client: %s", genesys.UserMessage(err))
+	}
+	log.Error("genesys token fetch failed; not ready until it succeeds", "err", err)
+	return nil
+}
 
-	policy, err := authz.New(authz.Config{
-		AllowedUsers:      cfg.Authz.AllowedUsers,
-		AllowedUsergroups: cfg.Authz.AllowedUsergroups,
-		AllowedChannels:   cfg.Authz.AllowedChannels,
-		TeamID:            identity.TeamID,
-		GroupTTL:          cfg.Authz.GroupTTL,
-		Contact:           cfg.Authz.Contact,
-	}, slackGroups{api}, nil)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	if policy.Empty() {
-		log.Warn("the allow-list is empty: nobody can use /disconnect until authz.allowed_users or authz.allowed_usergroups is set")
-	} else {
-		log.Info("allow-list loaded", "policy", policy.Describe())
-	}
-
-	handler := &bot.Handler{
-		Genesys:      gc,
-		Authz:        policy,
-		Slack:        bot.NewSlackAPI(api, cfg.Slack.APIURL, httpClient),
-		Log:          log,
-		Metrics:      metrics,
-		AuditChannel: cfg.Audit.Channel,
-		Finder:       cfg.finder(gc),
-		SlackUsers:   bot.SlackUserDirectory{API: api},
-	}
-	runner := bot.NewRunner(bot.RunnerConfig{
-		API: api, Handler: handler, Log: log.With("component", "slack"), Metrics: metrics,
-		Grace: cfg.Shutdown.Grace, PingInterval: opts.pingInterval, Dialer: opts.slackDialer,
-	})
-	proc := &botProcess{runner: runner, handler: handler, genesys: gc}
-	bot.RegisterReadiness(reg, func() bool { ok, _ := proc.readiness(); return ok })
-
-	ln := opts.listener
-	if ln == nil {
-		ln, err = net.Listen("tcp", cfg.HTTP.Addr)
-		if err != nil {
-			return fmt.Errorf("http.addr %s: %w", cfg.HTTP.Addr, err)
-		}
-	}
-	proc.addr = ln.Addr().String()
-	srv := &http.Server{Handler: proc.httpHandler(reg), ReadHeaderTimeout: 5 * time.Second}
-	log.Info("serving /healthz, /readyz and /metrics", "addr", proc.addr)
-	if opts.ready != nil {
-		opts.ready(proc)
-	}
-
+// serve runs the bot, the HTTP endpoints and the token watch until ctx is
+// cancelled or one of them fails.
+func (b *botProcess) serve(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener, reg *prometheus.Registry, tokenCheck time.Duration) error {
+	srv := &http.Server{Handler: b.httpHandler(reg), ReadHeaderTimeout: 5 * time.Second}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		// The HTTP endpoints outlive the socket: during the grace period
@@ -217,11 +195,11 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 			_ = srv.Shutdown(shutdownCtx)
 		}()
 		stop := context.AfterFunc(gctx, func() {
-			proc.stopping.Store(true)
+			b.stopping.Store(true)
 			log.Info("shutting down: no new commands; waiting for in-flight disconnects", "grace", cfg.Shutdown.Grace.String())
 		})
 		defer stop()
-		err := runner.Run(gctx)
+		err := b.app.Run(gctx)
 		if errors.Is(err, bot.ErrFatalAuth) {
 			log.Error("slack refused the app-level token (slack.app_token); exiting instead of reconnecting forever", "err", err)
 		}
@@ -229,17 +207,15 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 	})
 	g.Go(func() error {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http server on %s: %w", proc.addr, err)
+			return fmt.Errorf("http server on %s: %w", b.addr, err)
 		}
 		return nil
 	})
 	g.Go(func() error {
-		watchToken(gctx, gc, log, opts.tokenCheckInterval)
+		watchToken(gctx, b.genesys, log, tokenCheck)
 		return nil
 	})
-	err = g.Wait()
-	log.Info("disconnectbot stopped", "err", errString(err))
-	return err
+	return g.Wait()
 }
 
 // watchToken keeps the Genesys token fresh in the background: CheckToken

@@ -41,14 +41,8 @@ func TestShutdownFinishesInFlightDisconnect(t *testing.T) {
 	b := startBot(t, f, botOptions{opts: runOptions{genesysTuning: gatedGenesys(hold, reached)}})
 	b.waitReady(http.StatusOK)
 
-	conv := f.genesys.ThreePartyConference()
-	customer := participantByPurpose(t, conv, "customer")
-	picker := f.slash(t, supervisor, conv.ID, 0)
-	btn := f.buttonFor(t, picker, customer.ID)
-	before := f.slack.MessageCount()
-	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
-		t.Fatal(err)
-	}
+	conv, customer, picker := f.pickerOn(t, "customer")
+	before := f.click(t, picker, customer.ID)
 	select {
 	case <-reached:
 	case <-time.After(waitTimeout):
@@ -99,7 +93,7 @@ func TestShutdownFinishesInFlightDisconnect(t *testing.T) {
 		t.Errorf("the bot reconnected during shutdown (%d opens, was %d)", got, opens)
 	}
 	b.logs.waitLines(t, "disconnectbot stopped", 1)
-	if audits := b.logs.lines("audit"); len(audits) != 2 || audits[1]["outcome"] != "confirmed" {
+	if audits := b.logs.Lines("audit"); len(audits) != 2 || audits[1]["outcome"] != "confirmed" {
 		t.Errorf("audit lines %v, want command + confirmed click", audits)
 	}
 }
@@ -118,18 +112,13 @@ func TestShutdownGraceRunsOut(t *testing.T) {
 		opts: runOptions{genesysTuning: gatedGenesys(hold, reached)},
 	})
 	b.waitReady(http.StatusOK)
-	conv := f.genesys.ThreePartyConference()
-	customer := participantByPurpose(t, conv, "customer")
-	picker := f.slash(t, supervisor, conv.ID, 0)
-	btn := f.buttonFor(t, picker, customer.ID)
-	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
-		t.Fatal(err)
-	}
+	_, customer, picker := f.pickerOn(t, "customer")
+	f.click(t, picker, customer.ID)
 	<-reached
 	if err := b.stop(); err != nil {
 		t.Errorf("runBot returned %v, want nil", err)
 	}
-	if lines := b.logs.lines("grace period over; cancelling in-flight work"); len(lines) != 1 {
+	if lines := b.logs.Lines("grace period over; cancelling in-flight work"); len(lines) != 1 {
 		t.Errorf("%d 'grace period over' lines, want 1", len(lines))
 	}
 }
@@ -158,7 +147,7 @@ func TestRunCommandExitsZeroOnCancel(t *testing.T) {
 	case <-time.After(waitTimeout):
 		t.Fatal("run did not return after cancel")
 	}
-	if len(logs.lines("disconnectbot stopped")) != 1 {
+	if len(logs.Lines("disconnectbot stopped")) != 1 {
 		t.Errorf("no 'disconnectbot stopped' line:\n%s", logs)
 	}
 }
@@ -200,7 +189,7 @@ func TestBinarySIGTERM(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	if starts := stderr.lines("starting disconnectbot"); len(starts) != 1 || starts[0]["version"] != testVersion {
+	if starts := stderr.Lines("starting disconnectbot"); len(starts) != 1 || starts[0]["version"] != testVersion {
 		t.Errorf("start line %v, want version %s", starts, testVersion)
 	}
 
@@ -209,11 +198,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	// Genesys takes a while to accept the PATCH.
 	f.genesys.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Delay: 500 * time.Millisecond, Count: 1})
 	picker := f.slash(t, supervisor, conv.ID, 0)
-	btn := f.buttonFor(t, picker, customer.ID)
-	before := f.slack.MessageCount()
-	if _, err := f.slack.Click(waitCtx(t), supervisor, picker, btn.ActionID, btn.Value); err != nil {
-		t.Fatal(err)
-	}
+	before := f.click(t, picker, customer.ID)
 	if _, err := f.slack.WaitMessageAfter(waitCtx(t), before, func(m slacktest.Message) bool { return strings.Contains(m.Text, "Disconnecting") }); err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +215,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	case <-time.After(waitTimeout):
 		t.Fatalf("the process did not exit after SIGTERM\n%s", stderr)
 	}
-	if lines := stderr.lines("disconnectbot stopped"); len(lines) != 1 || lines[0]["err"] != "" {
+	if lines := stderr.Lines("disconnectbot stopped"); len(lines) != 1 || lines[0]["err"] != "" {
 		t.Errorf("stop line %v, want one with no error\n%s", lines, stderr)
 	}
 	posts := f.channelPosts(channel)

@@ -34,7 +34,7 @@ func TestTermText(t *testing.T) {
 // tables keep one line per row.
 func TestCLITerminalSafeNames(t *testing.T) {
 	t.Parallel()
-	gen := newGenesys(t)
+	gen := newEmulator(t)
 	conv := gen.ThreePartyConference()
 	for i := range conv.Participants {
 		switch conv.Participants[i].Purpose {

@@ -1,4 +1,4 @@
-package main
+package bot
 
 import (
 	"context"
@@ -24,12 +24,12 @@ const errOrgWideInstall = "slack: the app is installed org-wide on Enterprise Gr
 	"Install the app to each workspace that needs it instead (in the app manifest, settings.org_deploy_enabled: false), " +
 	"one disconnectbot deployment per workspace"
 
-// checkSlackInstall refuses an org-wide install. A workspace that is part
+// CheckInstall refuses an org-wide install. A workspace that is part
 // of a Grid org (auth.test names an enterprise_id) with the app installed
 // on the workspace itself is fine. slack-go's AuthTestResponse does not
 // carry is_enterprise_install, so for Grid workspaces auth.test is asked
 // once more, directly.
-func checkSlackInstall(ctx context.Context, httpClient *http.Client, apiURL, botToken string, id *slack.AuthTestResponse) error {
+func CheckInstall(ctx context.Context, httpClient *http.Client, apiURL, botToken string, id *slack.AuthTestResponse) error {
 	if id == nil || id.EnterpriseID == "" {
 		return nil
 	}
