@@ -133,10 +133,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		ctx = context.Background()
 	}
 	if strings.TrimSpace(cfg.ClientID) == "" {
-		return nil, &InputError{Field: "genesys.client_id", Message: "genesys.client_id is required (the OAuth client id of a client-credentials grant)"}
+		return nil, &InputError{Field: "ClientID", Message: "the OAuth client id is required (the id of a client-credentials grant)"}
 	}
 	if strings.TrimSpace(cfg.ClientSecret) == "" {
-		return nil, &InputError{Field: "genesys.client_secret", Message: "genesys.client_secret is required (the OAuth client secret of a client-credentials grant)"}
+		return nil, &InputError{Field: "ClientSecret", Message: "the OAuth client secret is required (the secret of a client-credentials grant)"}
 	}
 	apiURL, loginURL, err := resolveURLs(cfg)
 	if err != nil {
@@ -205,17 +205,17 @@ func parseFamily(f EndpointFamily) (EndpointFamily, error) {
 	case FamilyAuto, FamilyGeneric, FamilyCalls:
 		return fam, nil
 	}
-	return "", &InputError{Field: "genesys.endpoints", Value: string(fam), Message: fmt.Sprintf("genesys.endpoints %q is not valid; use auto, generic or calls", shorten(string(fam), 32))}
+	return "", &InputError{Field: "Endpoints", Value: string(fam), Message: fmt.Sprintf("the endpoint family %q is not valid; use auto, generic or calls", shorten(string(fam), 32))}
 }
 
 // checkDurations refuses negative timings (zero means the default).
 func checkDurations(cfg Config) error {
 	for _, d := range []struct {
-		key string
-		v   time.Duration
-	}{{"genesys.retry_budget", cfg.RetryBudget}, {"genesys.confirm_timeout", cfg.ConfirmTimeout}, {"genesys.confirm_interval", cfg.ConfirmInterval}} {
+		field, what string
+		v           time.Duration
+	}{{"RetryBudget", "the retry budget", cfg.RetryBudget}, {"ConfirmTimeout", "the confirmation timeout", cfg.ConfirmTimeout}, {"ConfirmInterval", "the confirmation interval", cfg.ConfirmInterval}} {
 		if d.v < 0 {
-			return &InputError{Field: d.key, Message: fmt.Sprintf("%s must not be negative (got %s)", d.key, d.v)}
+			return &InputError{Field: d.field, Message: fmt.Sprintf("%s must not be negative (got %s)", d.what, d.v)}
 		}
 	}
 	return nil
@@ -242,7 +242,7 @@ func defaultHTTPClient() *http.Client {
 func resolveURLs(cfg Config) (apiURL, loginURL string, err error) {
 	switch {
 	case cfg.APIURL != "":
-		apiURL, err = checkBaseURL("genesys.api_url", cfg.APIURL)
+		apiURL, err = checkBaseURL("APIURL", "the API URL", cfg.APIURL)
 		if err != nil {
 			return "", "", err
 		}
@@ -253,10 +253,10 @@ func resolveURLs(cfg Config) (apiURL, loginURL string, err error) {
 			return "", "", err
 		}
 	default:
-		return "", "", &InputError{Field: "genesys.region", Message: "genesys.region is required (one of: " + strings.Join(RegionNames(), ", ") + "), unless genesys.api_url is set"}
+		return "", "", &InputError{Field: "Region", Message: "the region is required (one of: " + strings.Join(RegionNames(), ", ") + "), unless an API URL is given"}
 	}
 	if cfg.LoginURL != "" {
-		loginURL, err = checkBaseURL("genesys.login_url", cfg.LoginURL)
+		loginURL, err = checkBaseURL("LoginURL", "the login URL", cfg.LoginURL)
 		if err != nil {
 			return "", "", err
 		}
@@ -264,13 +264,13 @@ func resolveURLs(cfg Config) (apiURL, loginURL string, err error) {
 	return apiURL, loginURL, nil
 }
 
-func checkBaseURL(key, raw string) (string, error) {
+func checkBaseURL(field, what, raw string) (string, error) {
 	bad := func(why string) error {
-		return &InputError{Field: key, Message: fmt.Sprintf("%s %q is not usable: %s", key, shorten(raw, 100), why)}
+		return &InputError{Field: field, Message: fmt.Sprintf("%s %q is not usable: %s", what, shorten(raw, 100), why)}
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return "", &InputError{Field: key, Message: fmt.Sprintf("%s is not a valid URL (expected something like https://api.mypurecloud.com)", key)}
+		return "", &InputError{Field: field, Message: fmt.Sprintf("%s is not a valid URL (expected something like https://api.mypurecloud.com)", what)}
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return "", bad("it must start with https://")
@@ -280,7 +280,7 @@ func checkBaseURL(key, raw string) (string, error) {
 	}
 	if u.User != nil {
 		// Never keep credentials in a URL: it ends up in logs and errors.
-		return "", &InputError{Field: key, Message: key + " must not contain a user name or password"}
+		return "", &InputError{Field: field, Message: what + " must not contain a user name or password"}
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", bad("it must not have a query or fragment")

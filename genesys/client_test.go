@@ -78,7 +78,7 @@ func TestResolveRegion(t *testing.T) {
 			api, login, err := ResolveRegion(tc.in)
 			if tc.wantErr {
 				mustKind(t, err, KindInput)
-				if !strings.Contains(err.Error(), "us-east-1") || !strings.Contains(err.Error(), "genesys.region") {
+				if !strings.Contains(err.Error(), "us-east-1") || !strings.Contains(err.Error(), "region") {
 					t.Errorf("error %q should list the valid regions", err)
 				}
 				return
@@ -106,27 +106,27 @@ func TestNewValidatesConfig(t *testing.T) {
 	t.Parallel()
 	ok := Config{Region: "us-east-1", ClientID: "id", ClientSecret: "secret"}
 	tests := []struct {
-		name    string
-		mod     func(*Config)
-		wantKey string // "" = valid
-		api     string
-		login   string
+		name      string
+		mod       func(*Config)
+		wantField string // the refused Config field; "" = valid
+		api       string
+		login     string
 	}{
 		{"region", func(*Config) {}, "", "https://api.mypurecloud.com", "https://login.mypurecloud.com"},
-		{"no client id", func(c *Config) { c.ClientID = " " }, "genesys.client_id", "", ""},
-		{"no secret", func(c *Config) { c.ClientSecret = "" }, "genesys.client_secret", "", ""},
-		{"no region", func(c *Config) { c.Region = "" }, "genesys.region", "", ""},
-		{"bad region", func(c *Config) { c.Region = "mars-1" }, "genesys.region", "", ""},
+		{"no client id", func(c *Config) { c.ClientID = " " }, "ClientID", "", ""},
+		{"no secret", func(c *Config) { c.ClientSecret = "" }, "ClientSecret", "", ""},
+		{"no region", func(c *Config) { c.Region = "" }, "Region", "", ""},
+		{"bad region", func(c *Config) { c.Region = "mars-1" }, "Region", "", ""},
 		{"api url wins", func(c *Config) { c.APIURL = "https://api.euw2.pure.cloud/" }, "", "https://api.euw2.pure.cloud", "https://login.euw2.pure.cloud"},
 		{"proxy serves both", func(c *Config) { c.APIURL = "http://127.0.0.1:8080/genesys" }, "", "http://127.0.0.1:8080/genesys", "http://127.0.0.1:8080/genesys"},
 		{"login override", func(c *Config) { c.LoginURL = "https://sso.example.com" }, "", "https://api.mypurecloud.com", "https://sso.example.com"},
-		{"bad api scheme", func(c *Config) { c.APIURL = "ftp://x" }, "genesys.api_url", "", ""},
-		{"api no host", func(c *Config) { c.APIURL = "https://" }, "genesys.api_url", "", ""},
-		{"api creds", func(c *Config) { c.APIURL = "https://u:p@api.mypurecloud.com" }, "genesys.api_url", "", ""},
-		{"api query", func(c *Config) { c.APIURL = "https://api.mypurecloud.com?x=1" }, "genesys.api_url", "", ""},
-		{"bad login", func(c *Config) { c.LoginURL = "::" }, "genesys.login_url", "", ""},
-		{"bad endpoints", func(c *Config) { c.Endpoints = "fast" }, "genesys.endpoints", "", ""},
-		{"negative budget", func(c *Config) { c.RetryBudget = -time.Second }, "genesys.retry_budget", "", ""},
+		{"bad api scheme", func(c *Config) { c.APIURL = "ftp://x" }, "APIURL", "", ""},
+		{"api no host", func(c *Config) { c.APIURL = "https://" }, "APIURL", "", ""},
+		{"api creds", func(c *Config) { c.APIURL = "https://u:p@api.mypurecloud.com" }, "APIURL", "", ""},
+		{"api query", func(c *Config) { c.APIURL = "https://api.mypurecloud.com?x=1" }, "APIURL", "", ""},
+		{"bad login", func(c *Config) { c.LoginURL = "::" }, "LoginURL", "", ""},
+		{"bad endpoints", func(c *Config) { c.Endpoints = "fast" }, "Endpoints", "", ""},
+		{"negative budget", func(c *Config) { c.RetryBudget = -time.Second }, "RetryBudget", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,10 +134,13 @@ func TestNewValidatesConfig(t *testing.T) {
 			cfg := ok
 			tc.mod(&cfg)
 			c, err := New(context.Background(), cfg)
-			if tc.wantKey != "" {
+			if tc.wantField != "" {
 				mustKind(t, err, KindInput)
-				if !strings.Contains(err.Error(), tc.wantKey) {
-					t.Errorf("error %q does not name %s", err, tc.wantKey)
+				if inErr, ok := errors.AsType[*InputError](err); !ok || inErr.Field != tc.wantField {
+					t.Errorf("error %#v does not name the field %s", err, tc.wantField)
+				}
+				if strings.Contains(err.Error(), "genesys.") {
+					t.Errorf("error %q names a configuration key; genesys knows no config file", err)
 				}
 				return
 			}
@@ -304,7 +307,7 @@ func TestRecoversFrom401(t *testing.T) {
 	if got := srv.CountOp(genesystest.OpGetConversation); got != 2 {
 		t.Errorf("attempts %d, want 2", got)
 	}
-	if !strings.Contains(UserMessage(err), "genesys.client_id") {
+	if !strings.Contains(UserMessage(err), "OAuth client id") {
 		t.Errorf("UserMessage %q", UserMessage(err))
 	}
 }
@@ -329,10 +332,10 @@ func TestBadCredentials(t *testing.T) {
 			t.Errorf("secret leaked in %q", s)
 		}
 	}
-	if !strings.Contains(err.Error(), "genesys.client_id") || !strings.Contains(err.Error(), "genesys.region") {
+	if !strings.Contains(err.Error(), "client id and secret") || !strings.Contains(err.Error(), "region") {
 		t.Errorf("error %q should say what to check", err)
 	}
-	if !strings.Contains(UserMessage(err), "genesys.client_secret") {
+	if !strings.Contains(UserMessage(err), "client id and secret") {
 		t.Errorf("UserMessage %q", UserMessage(err))
 	}
 	if c.TokenHealthy() {

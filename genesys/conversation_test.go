@@ -217,7 +217,7 @@ func TestNotAUserFallback(t *testing.T) {
 			conv := srv.ThreePartyConference()
 			_, err := c.DisconnectParticipant(ctx, conv.ID, conv.Participants[3].ID)
 			mustKind(t, err, KindNotAUser)
-			if got := UserMessage(err); !strings.Contains(got, "genesys.endpoints") {
+			if got := UserMessage(err); !strings.Contains(got, "endpoint family") {
 				t.Errorf("UserMessage %q", got)
 			}
 			if n := srv.CountOp(genesystest.OpPatchParticipant) + srv.CountOp(genesystest.OpPatchCallParticipant); n != 1 {

@@ -92,7 +92,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
 	if e.Operation == opToken && ErrorKind(e) == KindAuth {
-		b.WriteString("; check genesys.client_id, genesys.client_secret and genesys.region")
+		b.WriteString("; check the OAuth client id and secret and the region")
 	}
 	if e.CorrelationID != "" {
 		b.WriteString(" [correlation id " + e.CorrelationID + "]")
@@ -350,9 +350,9 @@ func localMessage(err error) (string, bool) {
 	var decErr *DecodeError
 	if errors.As(err, &decErr) {
 		if decErr.Operation == opToken {
-			return "The Genesys login server sent an answer the bot could not read; check genesys.region (or genesys.login_url).", true
+			return "The Genesys login server sent an answer the bot could not read; check the bot's Genesys region (or login URL).", true
 		}
-		return "Genesys sent an answer the bot could not read; check genesys.region (or that genesys.api_url points at the Genesys API).", true
+		return "Genesys sent an answer the bot could not read; check the bot's Genesys region (or that its API URL points at the Genesys API).", true
 	}
 	return "", false
 }
@@ -364,9 +364,9 @@ func kindMessage(k Kind, apiErr *APIError, err error) string {
 	switch k {
 	case KindAuth:
 		if hasAPI && apiErr.Operation != opToken {
-			return "Genesys rejected the bot's access token even after renewing it; check genesys.client_id, genesys.client_secret and genesys.region."
+			return "Genesys rejected the bot's access token even after renewing it; check the bot's Genesys OAuth client id and secret, and its region."
 		}
-		return "Genesys did not accept the bot's OAuth client; check genesys.client_id, genesys.client_secret and that genesys.region is the org's region."
+		return "Genesys did not accept the bot's OAuth client; check its client id and secret, and that the bot's Genesys region is the org's region."
 	case KindForbidden:
 		if hasAPI && apiErr.Code == codeNotActiveParticipant {
 			return "Genesys refused: that participant is no longer active in the conversation."
@@ -402,9 +402,9 @@ func kindMessage(k Kind, apiErr *APIError, err error) string {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return "Genesys did not answer in time; try again in a minute."
 		}
-		return "The bot could not reach Genesys; try again in a minute, and if it persists check genesys.region (or genesys.api_url)."
+		return "The bot could not reach Genesys; try again in a minute, and if it persists check the bot's Genesys region (or API URL)."
 	case KindNotAUser:
-		return "Genesys refuses the bot's client-credentials token on this endpoint (not.a.user); set genesys.endpoints to auto or to the other endpoint family."
+		return "Genesys refuses the bot's client-credentials token on this endpoint (not.a.user); set the bot's endpoint family to auto or to the other family."
 	case KindBadRequest:
 		if hasAPI && apiErr.Code != "" {
 			return fmt.Sprintf("Genesys rejected the request (%s); details are in the bot's log.", apiErr.Code)

@@ -47,7 +47,7 @@ func RegionNames() []string {
 func ResolveRegion(region string) (apiURL, loginURL string, err error) {
 	r := strings.ToLower(strings.TrimSpace(region))
 	if r == "" {
-		return "", "", &InputError{Field: "genesys.region", Message: "genesys.region is empty; use one of: " + strings.Join(RegionNames(), ", ")}
+		return "", "", &InputError{Field: "Region", Message: "the region is empty; use one of: " + strings.Join(RegionNames(), ", ")}
 	}
 	if d, ok := regionDomains[r]; ok {
 		return "https://api." + d, "https://login." + d, nil
@@ -71,9 +71,9 @@ func ResolveRegion(region string) (apiURL, loginURL string, err error) {
 		return "https://api." + host, "https://login." + host, nil
 	}
 	return "", "", &InputError{
-		Field:   "genesys.region",
+		Field:   "Region",
 		Value:   shorten(region, 64),
-		Message: fmt.Sprintf("genesys.region %q is not a Genesys Cloud region; use one of: %s (or a domain such as mypurecloud.com)", shorten(region, 64), strings.Join(RegionNames(), ", ")),
+		Message: fmt.Sprintf("region %q is not a Genesys Cloud region; use one of: %s (or a domain such as mypurecloud.com)", shorten(region, 64), strings.Join(RegionNames(), ", ")),
 	}
 }
 

@@ -115,7 +115,7 @@ func checkGenesys(ctx context.Context, cfg *Config, r *checkReport) bool {
 		return false
 	}
 	if err := gc.CheckToken(ctx); err != nil {
-		r.add("Genesys", false, "token: %s", genesys.UserMessage(err))
+		r.add("Genesys", false, "token: %s", genesysMessage(err))
 		return false
 	}
 	r.add("Genesys", true, "OAuth client gets a token (client credentials)")
@@ -131,7 +131,7 @@ func checkGenesys(ctx context.Context, cfg *Config, r *checkReport) bool {
 		case kind == genesys.KindForbidden:
 			r.add("Genesys", false, "role lacks %s, needed to %s: add it to the OAuth client's role", permission, what)
 		default:
-			r.add("Genesys", false, "could not check %s: %s", permission, genesys.UserMessage(err))
+			r.add("Genesys", false, "could not check %s: %s", permission, genesysMessage(err))
 		}
 	}
 	probe("conversation:communication:view", "read a conversation's participants", false, func() error {

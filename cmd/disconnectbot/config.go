@@ -225,17 +225,34 @@ func (c *Config) validateGenesys(p *problems) {
 			p.addf("%s", genesys.UserMessage(err))
 			return
 		}
-		p.addf("%s", c.genesysProblem(inErr))
+		p.addf("%s", c.genesysProblem(genesysKey(inErr.Field), inErr))
 		if !acceptField(&gcfg, inErr.Field) {
 			return
 		}
 	}
 }
 
+// genesysKeys names the configuration key behind each genesys.Config
+// field that genesys.New may refuse: genesys knows no config file.
+var genesysKeys = map[string]string{
+	"ClientID": "genesys.client_id", "ClientSecret": "genesys.client_secret",
+	"Region": "genesys.region", "APIURL": "genesys.api_url", "LoginURL": "genesys.login_url",
+	"Endpoints": "genesys.endpoints", "RetryBudget": "genesys.retry_budget",
+	"ConfirmTimeout": "genesys.confirm_timeout", "ConfirmInterval": "genesys.confirm_interval",
+}
+
+// genesysKey is the configuration key for a genesys.Config field name.
+func genesysKey(field string) string {
+	if key, ok := genesysKeys[field]; ok {
+		return key
+	}
+	return field
+}
+
 // genesysProblem says what is wrong with the key genesys.New refused.
-func (c *Config) genesysProblem(err *genesys.InputError) string {
+func (c *Config) genesysProblem(key string, err *genesys.InputError) string {
 	g := c.Genesys
-	switch key := err.Field; {
+	switch {
 	case key == "genesys.client_id":
 		return "genesys.client_id is missing (or set GENESYSCLOUD_OAUTHCLIENT_ID): the id of a Genesys OAuth client with the Client Credentials grant"
 	case key == "genesys.client_secret":
@@ -244,33 +261,33 @@ func (c *Config) genesysProblem(err *genesys.InputError) string {
 		return "genesys.api_url is missing: genesys.login_url alone is not enough; set genesys.api_url too, or genesys.region"
 	case key == "genesys.region" && g.Region == "":
 		return "genesys.region is missing (or set GENESYSCLOUD_REGION): one of " + strings.Join(genesys.RegionNames(), ", ")
+	case key == "genesys.region":
+		return fmt.Sprintf("genesys.region %q is not a Genesys Cloud region; use one of: %s (or a domain such as mypurecloud.com)", g.Region, strings.Join(genesys.RegionNames(), ", "))
 	case key == "genesys.api_url" || key == "genesys.login_url":
 		raw := g.APIURL
 		if key == "genesys.login_url" {
 			raw = g.LoginURL
 		}
 		return fmt.Sprintf("%s %q is not an http(s) URL the client can use (a base URL like https://api.mypurecloud.com, without user name, query or fragment)", key, raw)
-	case strings.Contains(err.Message, key):
-		return err.Message
 	default:
 		return key + ": " + err.Message
 	}
 }
 
-// acceptField replaces a field genesys.New refused with one it accepts, so
+// acceptField replaces a genesys.Config field genesys.New refused with one it accepts, so
 // the next build reaches the next field. It reports false for a field it
 // does not know.
 func acceptField(g *genesys.Config, key string) bool {
 	switch key {
-	case "genesys.client_id":
+	case "ClientID":
 		g.ClientID = "checked"
-	case "genesys.client_secret":
+	case "ClientSecret":
 		g.ClientSecret = "checked"
-	case "genesys.region", "genesys.api_url":
+	case "Region", "APIURL":
 		g.Region, g.APIURL = "", "https://api.checked.invalid"
-	case "genesys.login_url":
+	case "LoginURL":
 		g.LoginURL = ""
-	case "genesys.endpoints":
+	case "Endpoints":
 		g.Endpoints = genesys.FamilyAuto
 	default:
 		return false

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -83,7 +84,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 // genesysError keeps the safe message first and the detail (status, code,
 // correlation id) after it, for an admin to quote in a support case.
 func genesysError(err error) error {
-	msg := genesys.UserMessage(err)
+	msg := genesysMessage(err)
 	detail := err.Error()
 	if corr := genesys.CorrelationID(err); corr != "" && !strings.Contains(detail, corr) {
 		detail += " (correlation id " + corr + ")"
@@ -260,10 +261,35 @@ func (a *app) runDisconnect(ctx context.Context, convID string, sel genesys.Sele
 	if err != nil || !conf.Confirmed {
 		detail := "Genesys accepted the request but the participant is still on the call; check the call"
 		if err != nil {
-			detail += " (" + genesys.UserMessage(err) + ")"
+			detail += " (" + genesysMessage(err) + ")"
 		}
 		return &exitError{code: exitUnconfirmed, err: fmt.Errorf("%s", detail)}
 	}
 	fmt.Fprintf(a.stdout, "Disconnected %s. Genesys confirmed it (state %s).\n", desc, dash(string(conf.Participant.State)))
 	return nil
+}
+
+// genesysMessage is genesys.UserMessage for an admin at a terminal or in
+// the log: genesys speaks of "the OAuth client" and "the region", this
+// command adds which configuration keys those are.
+func genesysMessage(err error) string {
+	msg := genesys.UserMessage(err)
+	var keys string
+	switch genesys.ErrorKind(err) {
+	case genesys.KindAuth:
+		keys = "genesys.client_id, genesys.client_secret, genesys.region"
+	case genesys.KindNotAUser:
+		keys = "genesys.endpoints"
+	case genesys.KindUnavailable:
+		if _, ok := errors.AsType[*genesys.APIError](err); !ok {
+			keys = "genesys.region, genesys.api_url"
+		}
+	}
+	if _, ok := errors.AsType[*genesys.DecodeError](err); ok {
+		keys = "genesys.region, genesys.api_url, genesys.login_url"
+	}
+	if keys == "" {
+		return msg
+	}
+	return msg + " (configuration: " + keys + ")"
 }

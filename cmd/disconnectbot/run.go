@@ -175,7 +175,7 @@ func checkGenesysToken(ctx context.Context, gc *genesys.Client, log *slog.Logger
 		return nil
 	}
 	if genesys.ErrorKind(err) == genesys.KindAuth {
-		return fmt.Errorf("genesys refused the OAuth client: %s", genesys.UserMessage(err))
+		return fmt.Errorf("genesys refused the OAuth client: %s", genesysMessage(err))
 	}
 	log.Error("genesys token fetch failed; not ready until it succeeds", "err", err)
 	return nil
