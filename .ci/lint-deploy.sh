@@ -182,6 +182,13 @@ hasnt "$f" 'podAntiAffinity' 'anti-affinity with podAntiAffinity=none'
 has "$f" '^ +containerPort: 9090$' 'containerPort taken from config.http.addr'
 done_step
 
+step "helm template: terminationGracePeriodSeconds derived from config.shutdown.grace"
+render grace -f "$CHART/ci/secrets-values.yaml" --set config.shutdown.grace=1m5s --set terminationGracePeriodSeconds=null
+has "$WORK/grace.yaml" '^ +terminationGracePeriodSeconds: 75$' 'terminationGracePeriodSeconds = grace (65 s) + 10 s'
+render grace2 -f "$CHART/ci/secrets-values.yaml" --set config.shutdown.grace=2500ms --set terminationGracePeriodSeconds=8
+has "$WORK/grace2.yaml" '^ +terminationGracePeriodSeconds: 8$' 'an explicit terminationGracePeriodSeconds with a margin is kept'
+done_step
+
 # ---------------------------------------------------------------- must fail
 step "helm template: invalid values are refused with a clear message"
 # must_fail NAME EXPECTED-MESSAGE-REGEX [helm template args...]
@@ -228,6 +235,10 @@ must_fail "region that is neither a region nor a domain" "at '/config/genesys/re
 	-f "$CHART/ci/secrets-values.yaml" --set config.genesys.region=Ireland
 must_fail "phone country that is not a country code" "at '/config/find/default_country'" \
 	-f "$CHART/ci/secrets-values.yaml" --set config.find.default_country=USA
+must_fail "terminationGracePeriodSeconds without a margin above shutdown.grace" 'terminationGracePeriodSeconds \(30\) must be at least 5 s above config\.shutdown\.grace \(30s\)' \
+	-f "$CHART/ci/secrets-values.yaml" --set config.shutdown.grace=30s
+must_fail "terminationGracePeriodSeconds below a grace in minutes" 'set terminationGracePeriodSeconds to 96 or more' \
+	-f "$CHART/ci/secrets-values.yaml" --set config.shutdown.grace=1m30.5s --set terminationGracePeriodSeconds=60
 must_fail "misspelled top-level value" "additional properties 'replicas' not allowed" \
 	-f "$CHART/ci/secrets-values.yaml" --set replicas=3
 must_fail "dashboard flag given as a string" "at '/grafanaDashboard/enabled'" \

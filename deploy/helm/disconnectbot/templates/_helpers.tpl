@@ -135,3 +135,39 @@ config.yaml contents. Refuses credentials in the plain-text ConfigMap.
 {{- end }}
 {{- toYaml $c }}
 {{- end }}
+
+{{/*
+config.shutdown.grace in whole seconds (rounded up). It takes Go's duration
+syntax, as the binary does: "20s", "1m30s", "1.5m", "500ms".
+*/}}
+{{- define "disconnectbot.graceSeconds" -}}
+{{- $grace := .Values.config.shutdown.grace | default "20s" | toString }}
+{{- $units := dict "ns" 0.000000001 "us" 0.000001 "µs" 0.000001 "ms" 0.001 "s" 1.0 "m" 60.0 "h" 3600.0 }}
+{{- $total := 0.0 }}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h)" $grace -1 }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" . | float64 }}
+{{- $unit := regexReplaceAll "^[0-9]+(\\.[0-9]+)?" . "" }}
+{{- $total = addf $total (mulf $number (get $units $unit)) }}
+{{- end }}
+{{- ceil $total | int }}
+{{- end }}
+
+{{/*
+terminationGracePeriodSeconds: the bot spends all of config.shutdown.grace
+finishing in-flight disconnects and posting their outcomes, so the kubelet
+must wait longer than that before SIGKILL. Unset, it is the grace plus 10 s;
+set, it must leave at least 5 s above the grace.
+*/}}
+{{- define "disconnectbot.terminationGracePeriodSeconds" -}}
+{{- $grace := include "disconnectbot.graceSeconds" . | atoi }}
+{{- $margin := 5 }}
+{{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
+{{- add $grace 10 }}
+{{- else }}
+{{- $t := .Values.terminationGracePeriodSeconds | int }}
+{{- if lt $t (add $grace $margin | int) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least %d s above config.shutdown.grace (%s): the bot uses all of the grace to finish in-flight disconnects and post their outcomes before it exits; set terminationGracePeriodSeconds to %d or more, or lower config.shutdown.grace" $t $margin (.Values.config.shutdown.grace | toString) (add $grace $margin)) }}
+{{- end }}
+{{- $t }}
+{{- end }}
+{{- end }}
