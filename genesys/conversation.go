@@ -102,7 +102,7 @@ func (c *Client) DisconnectParticipant(ctx context.Context, conversationID, part
 	}
 	var res DisconnectResult
 	fam, err := c.withFamily(ctx, func(fam EndpointFamily) error {
-		req := apiRequest{method: http.MethodPatch, body: disconnectBody}
+		req := apiRequest{method: http.MethodPatch, body: disconnectBody, settled: c.legGone(conversationID, participantID)}
 		if fam == FamilyCalls {
 			req.op = opPatchCallParticipant
 			req.path = "/api/v2/conversations/calls/" + url.PathEscape(conversationID) + "/participants/" + url.PathEscape(participantID)
@@ -125,7 +125,7 @@ func (c *Client) DisconnectParticipant(ctx context.Context, conversationID, part
 			}
 			return err
 		}
-		res = DisconnectResult{Outcome: DisconnectAccepted, CorrelationID: resp.correlationID}
+		res = DisconnectResult{Outcome: DisconnectAccepted, CorrelationID: resp.correlationID, SettledByReread: resp.settled}
 		return nil
 	})
 	if err != nil {

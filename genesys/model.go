@@ -136,6 +136,10 @@ type DisconnectResult struct {
 	Outcome       DisconnectOutcome
 	Family        EndpointFamily // which endpoint family finally took the request
 	CorrelationID string         // ININ-Correlation-Id of the accepting response
+	// SettledByReread is set when no attempt was answered with success, but
+	// a re-read before sending the PATCH again showed the participant gone:
+	// an earlier attempt did the work and its answer was a 5xx or lost.
+	SettledByReread bool
 }
 
 // Confirmation is the result of ConfirmDisconnect.

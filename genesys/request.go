@@ -25,12 +25,19 @@ type apiRequest struct {
 	method string
 	path   string // escaped, starting with /api/v2/
 	body   []byte // nil for no body
+	// settled, when set, is asked before an attempt is sent again after
+	// one that may have taken effect (5xx, timeout, lost answer); true
+	// means the work is done and do stops with success.
+	settled func(ctx context.Context) bool
 }
 
 // apiResponse is what callers need from a successful answer.
 type apiResponse struct {
 	status        int
 	correlationID string
+	// settled is set when no attempt was answered with success but a
+	// re-read showed the work done (apiRequest.settled).
+	settled bool
 }
 
 // do sends req with retries and decodes a 2xx JSON body into out (if non-nil).
@@ -49,6 +56,7 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 		// uncertain: an earlier attempt may have been carried out although
 		// we saw no success (transport error or 5xx).
 		uncertain bool
+		lastCorr  string // correlation id of the last answer
 	)
 	for {
 		tok, err := c.tokens.token(ctx)
@@ -67,8 +75,16 @@ func (c *Client) do(ctx context.Context, req apiRequest, out any) (apiResponse, 
 			continue
 		}
 
+		if uncertain && req.settled != nil && req.settled(ctx) {
+			// An earlier attempt did the work after all: sending it again
+			// would only hit a leg that is already gone.
+			return apiResponse{status: http.StatusAccepted, correlationID: lastCorr, settled: true}, nil
+		}
 		attempt++
 		a := c.send(ctx, req, tok, attempt)
+		if a.resp != nil {
+			lastCorr = a.resp.Header.Get(correlationHeader)
+		}
 		if a.err == nil && a.resp.StatusCode >= 200 && a.resp.StatusCode < 300 {
 			c.record(ctx, req, a, 0)
 			return decodeSuccess(req, a.resp, a.body, out)

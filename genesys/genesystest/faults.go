@@ -29,13 +29,19 @@ type Fault struct {
 	Delay time.Duration
 	// AfterApply carries the request out before answering with Status:
 	// the work is done but the client sees a failure (e.g. a 504 from a
-	// gateway after the backend acted).
+	// gateway after the backend acted, or a 500 from a backend that
+	// failed after acting).
 	AfterApply bool
+	// Skip lets the first Skip matching requests through untouched before
+	// the fault starts to apply (the click's own re-read succeeds, the
+	// ones after the PATCH fail).
+	Skip int
 }
 
 type faultState struct {
 	Fault
 	left int // remaining uses; -1 = unlimited
+	skip int // matching requests still to let through
 }
 
 // InjectFault adds a fault. Safe to call while requests are running.
@@ -46,7 +52,7 @@ func (s *Server) InjectFault(f Fault) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultState{Fault: f, left: left})
+	s.faults = append(s.faults, &faultState{Fault: f, left: left, skip: f.Skip})
 }
 
 // ClearFaults removes all faults, including RefuseClientCredentials.
@@ -86,6 +92,10 @@ func (s *Server) RefuseClientCredentials(ops ...string) {
 func (s *Server) takeFaultLocked(op string) *Fault {
 	for i, f := range s.faults {
 		if f.Op != op && (f.Op != "" || op == OpToken) {
+			continue
+		}
+		if f.skip > 0 {
+			f.skip--
 			continue
 		}
 		out := f.Fault
