@@ -226,12 +226,12 @@ func TestFindNone(t *testing.T) {
 	ann := h.genesys.AddUser(genesystest.User{Name: "Ann Idle", Email: "ann@example.com"})
 
 	tests := []struct{ text, what string }{
-		{"<@" + janeSlack + ">", "agent *Jane Doe* (jane.doe@example.com)"},
+		{"<@" + janeSlack + ">", "agent *Jane Doe*."}, // a mention's address came from Slack: not shown
 		{genesystest.JaneDoeEmail, "agent *Jane Doe* (jane.doe@example.com)"},
 		{"ann@example.com", "agent *Ann Idle* (ann@example.com)"},
 		{ann.ID, "agent *Ann Idle* (ann@example.com)"},
-		{"317-555-0000", "phone number `+13175550000`"},
-		{"<tel:+442079460958|+44 20 7946 0958>", "phone number `+442079460958`"},
+		{"317-555-0000", "phone number `+1317•••0000`"}, // masked like every number shown
+		{"<tel:+442079460958|+44 20 7946 0958>", "phone number `+4420••••0958`"},
 		{"queue:Sales", "queue *Sales*"},
 		{"queue:6b1d2f30-1111-4c1b-9d6e-2f1a7b9c0d22", "queue `6b1d2f30-1111-4c1b-9d6e-2f1a7b9c0d22`"},
 	}
@@ -356,7 +356,7 @@ func TestFindBadInput(t *testing.T) {
 		{"jane@", []string{"is not an e-mail address"}},
 		{"jane@@example.com", []string{"is not an e-mail address"}},
 		{"nobody@example.com", []string{"No Genesys user has the e-mail address `nobody@example.com`"}},
-		{"<@" + supervisor + ">", []string{"No Genesys user has", "sam@example.com"}},
+		{"<@" + supervisor + ">", []string{"No Genesys user has the e-mail address in @sam's Slack profile"}},
 		{"<@" + noEmailSlack + ">", []string{"has no e-mail address in their Slack profile", "e-mail address or user id instead"}},
 		{"<@" + unknownSlack + ">", []string{"Slack does not know"}},
 		{"12345", []string{"is not a phone number I can search for", "too short"}},

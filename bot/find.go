@@ -63,16 +63,20 @@ func (h *handler) findByUserID(ctx context.Context, to replyTo, cmd Command) (re
 		}
 		return result{}, false
 	}
-	return h.runSearch(ctx, to, cmd, agentSearch(u)), true
+	return h.runSearch(ctx, to, cmd, agentSearch(u, true)), true
 }
 
-func agentSearch(u *genesys.User) search {
+// agentSearch describes a search for u's calls. withEmail shows u's e-mail
+// address; it is false when the agent was given as a Slack mention, whose
+// address came from their Slack profile: Slack may hide addresses from
+// members, and the bot's users:read.email scope must not get around that.
+func agentSearch(u *genesys.User, withEmail bool) search {
 	name := shortName(u.Name)
 	if name == "" {
 		name = "user " + u.ID
 	}
 	s := search{filter: genesys.ConversationFilter{UserID: u.ID}, what: "agent *" + escapeText(name) + "*", plain: "agent " + name}
-	if u.Email != "" {
+	if withEmail && u.Email != "" {
 		s.what += " (" + escapeText(u.Email) + ")"
 		s.plain += " (" + u.Email + ")"
 	}
@@ -163,7 +167,8 @@ func (h *handler) agentTarget(ctx context.Context, t Target) (search, error) {
 	case errors.Is(err, genesys.ErrUserNotFound):
 		text := fmt.Sprintf("No Genesys user has the e-mail address %s.", code(email))
 		if mention != "" {
-			text = fmt.Sprintf("No Genesys user has %s's e-mail address (%s).", mention, code(email))
+			// Not the address itself: it came from their Slack profile.
+			text = fmt.Sprintf("No Genesys user has the e-mail address in %s's Slack profile.", mention)
 		}
 		return search{}, refusal(outcomeFindNoUser, "user_not_found", text+" Check it, or give the agent's Genesys user id.")
 	case genesys.ErrorKind(err) == genesys.KindInput:
@@ -171,7 +176,7 @@ func (h *handler) agentTarget(ctx context.Context, t Target) (search, error) {
 	case err != nil:
 		return search{}, err
 	}
-	return agentSearch(u), nil
+	return agentSearch(u, mention == ""), nil
 }
 
 // phoneTarget reads a typed phone number.
@@ -180,7 +185,9 @@ func (h *handler) phoneTarget(t Target) (search, error) {
 	if err != nil {
 		return search{}, refusal(outcomeBadInput, "bad_phone", escapeText(genesys.UserMessage(err))+". Type it with its country code, e.g. `/disconnect +13175550123`.")
 	}
-	return search{filter: genesys.ConversationFilter{Phone: e164}, what: "phone number " + code(e164), plain: "phone number " + e164}, nil
+	// Masked like every number the bot shows: the reply names the search,
+	// not the caller.
+	return search{filter: genesys.ConversationFilter{Phone: e164}, what: "phone number " + code(maskNumber(e164)), plain: "phone number " + maskNumber(e164)}, nil
 }
 
 // queueTarget finds the one queue a queue target names.
@@ -258,8 +265,8 @@ func (h *handler) runSearch(ctx context.Context, to replyTo, cmd Command, s sear
 	return done(outcomeFindPickerShown, s.plain)
 }
 
-// handleConversationClick runs a click on a conversation picker button: it
-// authorizes the clicking user again, re-reads the call, and replaces the
+// handleConversationClick runs a click on a conversation picker button
+// (authorized by HandleClick): it re-reads the call, and replaces the
 // conversation picker with that call's participant picker.
 func (h *handler) handleConversationClick(ctx context.Context, req clickRequest) result {
 	convID, who, err := decodeConversationButton(req.Value)
@@ -274,9 +281,6 @@ func (h *handler) handleConversationClick(ctx context.Context, req clickRequest)
 }
 
 func (h *handler) pickConversation(ctx context.Context, req clickRequest, convID, who string) result {
-	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.replyTo()); !decision.Allowed {
-		return done(outcomeDenied, decision.Reason)
-	}
 	conv, err := h.Genesys.GetConversation(ctx, convID)
 	if err != nil {
 		return h.genesysError(ctx, req.replyTo(), err, failedCall{log: "reading conversation failed", attrs: []any{"conversation_id", convID}})

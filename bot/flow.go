@@ -62,12 +62,9 @@ func (h *handler) disconnectClick(ctx context.Context, req clickRequest) result 
 	return r
 }
 
-// disconnect authorizes the clicking user again, re-reads the call, and
-// disconnects.
+// disconnect re-reads the call and disconnects, for a click HandleClick
+// has authorized.
 func (h *handler) disconnect(ctx context.Context, req clickRequest, value buttonValue) result {
-	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.replyTo()); !decision.Allowed {
-		return done(outcomeDenied, decision.Reason)
-	}
 	release, other := h.claim(value, req.UserID)
 	if release == nil {
 		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":hourglass_flowing_sand: <@%s> is already disconnecting this participant. Watch the channel for the outcome.", other)), respondOptions{})
@@ -149,12 +146,10 @@ func (h *handler) carryOut(ctx context.Context, req clickRequest, conv *genesys.
 	dr, err := h.Genesys.DisconnectParticipant(ctx, conv.ID, p.ID)
 	switch {
 	case err != nil:
-		text, status, corr := genesysFailure(err)
+		_, status, corr := genesysFailure(err)
 		h.Log.Error("disconnect failed", "err", err, "conversation_id", conv.ID, "participant_id", p.ID)
-		outcome.Status, outcome.Reason, outcome.CorrelationID = OutcomeFailed, text, corr
-		if noDefiniteAnswer(err) {
-			outcome.Status, outcome.Reason = OutcomeUnknown, noAnswerReason(err)
-		}
+		outcome.Status, outcome.Reason = h.settleFailedDisconnect(ctx, conv.ID, p, err) // settle.go
+		outcome.CorrelationID = corr
 		r.genesysStatus, r.reason = status, outcome.Reason
 	case dr.Outcome == genesys.DisconnectAlreadyGone:
 		outcome.Status, outcome.CorrelationID = OutcomeAlreadyGone, dr.CorrelationID
@@ -179,20 +174,6 @@ func (h *handler) confirm(ctx context.Context, conversationID, participantID str
 		return OutcomeConfirmed
 	}
 	return OutcomeUnconfirmed
-}
-
-// noDefiniteAnswer reports whether a failed disconnect may nevertheless have
-// been carried out: Genesys never answered (timeout, connection lost), or a
-// gateway gave up waiting for the backend (502, 504). Saying "could not
-// disconnect" would then be a guess.
-func noDefiniteAnswer(err error) bool {
-	if apiErr, ok := errors.AsType[*genesys.APIError](err); ok {
-		return apiErr.Status == http.StatusBadGateway || apiErr.Status == http.StatusGatewayTimeout
-	}
-	if _, ok := errors.AsType[*genesys.TransportError](err); ok {
-		return true
-	}
-	return errors.Is(err, context.DeadlineExceeded)
 }
 
 // noAnswerReason is the safe cause shown with OutcomeUnknown. It avoids

@@ -139,9 +139,16 @@ const replyTimeout = 10 * time.Second
 // detached returns a context for reporting to Slack: it keeps ctx's values
 // but not its deadline or cancellation. The work context may have run out
 // exactly because Genesys was slow, and a disconnect that may have happened
-// must still be reported: a late outcome beats a lost one.
+// must still be reported: a late outcome beats a lost one. It still ends
+// after replyTimeout, and at the end of a shutdown's grace period
+// (shutdown.go).
 func detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	if stop, ok := reportStopOf(ctx); ok {
+		unhook := context.AfterFunc(stop.ctx, cancel)
+		return rctx, func() { unhook(); cancel() }
+	}
+	return rctx, cancel
 }
 
 // reply answers the user privately. Reply failures are logged, not returned:
@@ -260,11 +267,27 @@ func (h *handler) HandleClick(ctx context.Context, req clickRequest) {
 	kind := clickKind(req.ActionID)
 	switch kind {
 	case clickCancel:
-		h.reply(ctx, req.replyTo(), infoMessage("Cancelled. Nobody was disconnected."), respondOptions{Replace: true})
-		e.action, e.result = "cancel", done(outcomeCancelled, "")
+		e.action = "cancel"
 	case clickConversation:
-		e.action, e.result = "pick_conversation", h.handleConversationClick(ctx, req) // find.go
-	case clickUnknown:
+		e.action = "pick_conversation"
+	}
+	// Every click is authorized before anything else is done with it,
+	// whatever its action id: a Cancel or an unknown action from a stranger
+	// is refused like a Disconnect, and changes nothing.
+	decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.replyTo())
+	switch {
+	case !decision.Allowed:
+		e.result = done(outcomeDenied, decision.Reason)
+		// For the audit line only: which participant the click was for.
+		if v, err := decodeButtonValue(req.Value); err == nil {
+			e.conversation, e.participant = v.ConversationID, v.ParticipantID
+		}
+	case kind == clickCancel:
+		h.reply(ctx, req.replyTo(), infoMessage("Cancelled. Nobody was disconnected."), respondOptions{Replace: true})
+		e.result = done(outcomeCancelled, "")
+	case kind == clickConversation:
+		e.result = h.handleConversationClick(ctx, req) // find.go
+	case kind == clickUnknown:
 		h.Log.Warn("unknown action", "action_id", truncate(req.ActionID, 64), "slack_user", req.UserID)
 		h.reply(ctx, req.replyTo(), errorMessage("That button is not one disconnectbot knows. Run `/disconnect` again."), respondOptions{})
 		e.result = done(outcomeBadButton, "unknown_action")

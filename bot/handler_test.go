@@ -363,17 +363,44 @@ func TestHandlerClick(t *testing.T) {
 			}
 		}, want: auditLine{Action: "click", Outcome: "unconfirmed", Conversation: hConv, Participant: hAgent, Purpose: "agent", GenesysStatus: 202, CorrelationID: "corr-202"},
 			wantPosts: 1},
-		{name: "unknown", click: disconnectClick, setup: func(f *fixture) {
+		// An uncertain answer (a 504 here) is settled by re-reading the call.
+		{name: "504, the re-read shows them gone", click: disconnectClick, setup: func(f *fixture) {
 			liveAndPatch(f)
 			f.genesys.DisconnectParticipantFn = disconnectErr(gatewayLost)
-		}, want: auditLine{Action: "click", Outcome: "unknown", Reason: "Genesys answered HTTP 504", Conversation: hConv, Participant: hAgent, Purpose: "agent", GenesysStatus: 504, CorrelationID: "corr-504"},
+			f.genesys.ConfirmDisconnectFn = confirmed(true)
+		}, want: auditLine{Action: "click", Outcome: "confirmed", Conversation: hConv, Participant: hAgent, Purpose: "agent", GenesysStatus: 504, CorrelationID: "corr-504"},
+			wantReply: "Genesys confirmed it", wantPosts: 1,
+			metrics: map[string]int{"disconnect:confirmed": 1, "click:disconnect,confirmed": 1}},
+		{name: "504, the re-read shows them still there", click: disconnectClick, setup: func(f *fixture) {
+			liveAndPatch(f)
+			f.genesys.DisconnectParticipantFn = disconnectErr(gatewayLost)
+			f.genesys.ConfirmDisconnectFn = confirmed(false)
+		}, want: auditLine{Action: "click", Outcome: "failed", Reason: "They are still on the call. Genesys is having trouble right now (HTTP 504); try again in a minute.", Conversation: hConv, Participant: hAgent, Purpose: "agent", GenesysStatus: 504, CorrelationID: "corr-504"},
+			wantReply: "could not disconnect", wantPosts: 1,
+			metrics: map[string]int{"disconnect:failed": 1, "click:disconnect,failed": 1}},
+		{name: "504, and the re-read fails", click: disconnectClick, setup: func(f *fixture) {
+			liveAndPatch(f)
+			f.genesys.DisconnectParticipantFn = disconnectErr(gatewayLost)
+			f.genesys.ConfirmDisconnectFn = func(context.Context, string, string) (genesys.Confirmation, error) {
+				return genesys.Confirmation{}, unavailable
+			}
+		}, want: auditLine{Action: "click", Outcome: "unknown", Reason: "Genesys answered HTTP 504 and the call could not be read back", Conversation: hConv, Participant: hAgent, Purpose: "agent", GenesysStatus: 504, CorrelationID: "corr-504"},
 			wantReply: "not confirmed", wantPosts: 1,
 			metrics: map[string]int{"disconnect:unknown": 1, "click:disconnect,unknown": 1}},
-		{name: "unknown after a timeout", click: disconnectClick, setup: func(f *fixture) {
+		// No answer at all: the request may still be on its way, so a
+		// participant still there is not a failure yet.
+		{name: "timeout, still there", click: disconnectClick, setup: func(f *fixture) {
 			liveAndPatch(f)
 			f.genesys.DisconnectParticipantFn = disconnectErr(&genesys.TransportError{Operation: "patchParticipant", Err: context.DeadlineExceeded})
-		}, want: auditLine{Action: "click", Outcome: "unknown", Reason: "Genesys did not answer in time", Conversation: hConv, Participant: hAgent, Purpose: "agent"},
+			f.genesys.ConfirmDisconnectFn = confirmed(false)
+		}, want: auditLine{Action: "click", Outcome: "unknown", Reason: "Genesys did not answer in time and they were still on the call when the bot looked again", Conversation: hConv, Participant: hAgent, Purpose: "agent"},
 			wantPosts: 1},
+		{name: "nothing sent: no token", click: disconnectClick, setup: func(f *fixture) {
+			liveAndPatch(f)
+			f.genesys.DisconnectParticipantFn = disconnectErr(&genesys.APIError{Operation: "token", Status: 503})
+		}, want: auditLine{Action: "click", Outcome: "failed", Reason: "Nothing was sent to Genesys: the bot could not get a Genesys access token. Genesys is having trouble right now (HTTP 503); try again in a minute.", Conversation: hConv, Participant: hAgent, Purpose: "agent", GenesysStatus: 503},
+			wantReply: "Nothing was sent", wantPosts: 1,
+			metrics: map[string]int{"disconnect:failed": 1, "click:disconnect,failed": 1}},
 		{name: "already gone", click: disconnectClick, setup: func(f *fixture) {
 			liveAndPatch(f)
 			f.genesys.DisconnectParticipantFn = func(context.Context, string, string) (genesys.DisconnectResult, error) {
@@ -410,6 +437,17 @@ func TestHandlerClick(t *testing.T) {
 		{name: "denied", click: disconnectClick, setup: func(f *fixture) { f.authz.AuthorizeFn = deny },
 			want:    auditLine{Action: "click", Outcome: "denied", Reason: authz.ReasonNotInAllowList, Conversation: hConv, Participant: hAgent},
 			metrics: map[string]int{"disconnect:denied": 1, "denied:" + authz.ReasonNotInAllowList: 1}},
+		// Every click is authorized first, whatever its action id.
+		{name: "Cancel by someone not allowed", click: clickRequest{ActionID: actionCancel, Value: "cancel"}, setup: func(f *fixture) { f.authz.AuthorizeFn = deny },
+			want:      auditLine{Action: "cancel", Outcome: "denied", Reason: authz.ReasonNotInAllowList},
+			wantReply: "allow-list",
+			metrics:   map[string]int{"click:cancel,denied": 1, "denied:" + authz.ReasonNotInAllowList: 1}},
+		{name: "unknown action by someone not allowed", click: clickRequest{ActionID: "launch_missiles", Value: agentButton}, setup: func(f *fixture) { f.authz.AuthorizeFn = deny },
+			want:    auditLine{Action: "click", Outcome: "denied", Reason: authz.ReasonNotInAllowList, Conversation: hConv, Participant: hAgent},
+			metrics: map[string]int{"disconnect:denied": 1, "click:unknown,denied": 1, "denied:" + authz.ReasonNotInAllowList: 1}},
+		{name: "conversation click by someone not allowed", click: clickRequest{ActionID: actionConversation + ":0", Value: "c1:nope"}, setup: func(f *fixture) { f.authz.AuthorizeFn = deny },
+			want:    auditLine{Action: "pick_conversation", Outcome: "denied", Reason: authz.ReasonNotInAllowList},
+			metrics: map[string]int{"click:conversation,denied": 1, "denied:" + authz.ReasonNotInAllowList: 1}},
 		{name: "bad button", click: clickRequest{ActionID: actionDisconnect + ":0", Value: "v1:forged"},
 			want:      auditLine{Action: "click", Outcome: "bad_button", Reason: "invalid_value"},
 			wantReply: "That button is not valid",

@@ -32,8 +32,8 @@ type socketTransport struct {
 	handler *handler
 	log     *slog.Logger
 	metrics Metrics
-	// grace bounds how long run waits for in-flight work after its context
-	// is cancelled.
+	// Grace bounds the whole shutdown after run's context is cancelled:
+	// in-flight work and the posts that report it (see shutdown.go).
 	grace time.Duration
 	// workTimeout bounds one command or click.
 	workTimeout time.Duration
@@ -98,6 +98,9 @@ func (r *socketTransport) run(ctx context.Context) error {
 	// than one finished a few seconds late.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
+	reports := newReportStop(ctx)
+	defer reports.cancel()
+	workCtx = withReportStop(workCtx, reports)
 
 	// socketDone is closed (not sent on) when the socket loop ends, so both
 	// the event loop and the drain below can see it: a value sent once and
@@ -134,6 +137,7 @@ loop:
 			}
 		}
 	}
+	shutdownStart := time.Now()
 	r.setConnected(false)
 	stopSocket()
 	// Drain what the socket still delivers while it shuts down, so its
@@ -159,21 +163,8 @@ loop:
 		}
 	}
 	r.log.Info("slack socket closed; no new commands are taken", "in_flight", r.pending.Load())
-	r.waitInflight(stopWork)
+	r.waitInflight(stopWork, reports, shutdownStart)
 	return runErr
-}
-
-func (r *socketTransport) waitInflight(stopWork context.CancelFunc) {
-	done := make(chan struct{})
-	go func() { r.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-		return
-	case <-time.After(r.grace):
-		r.log.Warn("grace period over; cancelling in-flight work", "grace", r.grace.String())
-		stopWork()
-		<-done
-	}
 }
 
 func (r *socketTransport) setConnected(up bool) {

@@ -251,7 +251,7 @@ func (a *app) runDisconnect(ctx context.Context, convID string, sel genesys.Sele
 	}
 	res, err := client.DisconnectParticipant(ctx, conv.ID, p.ID)
 	if err != nil {
-		return genesysError(err)
+		return a.settleFailedDisconnect(ctx, client, conv.ID, p, desc, err)
 	}
 	if res.Outcome == genesys.DisconnectAlreadyGone {
 		fmt.Fprintf(a.stdout, "%s had already left; nothing to do.\n", dash(p.Name))

@@ -1,0 +1,69 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/disconnectbot/disconnectbot/bot/slacktest"
+	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
+)
+
+// TestE2EMentionNeverEchoesSlackEmail: `/disconnect @someone` reads the
+// person's e-mail address from their Slack profile to find them in
+// Genesys. Slack can hide e-mail addresses from members, so the reply must
+// not show it: not when the person has no Genesys account, and not when
+// they have one. The supervisor sees the mention and the Genesys name.
+func TestE2EMentionNeverEchoesSlackEmail(t *testing.T) {
+	t.Parallel()
+	const (
+		hiddenSlack = "U0HIDDEN01"
+		hiddenEmail = "hidden.person@example.com"
+	)
+	h := newFindHarness(t, harnessOptions{})
+	h.slack.AddUser(slacktest.User{ID: hiddenSlack, Name: "hidden", RealName: "Hidden Person", Email: hiddenEmail})
+	h.janeCall(h.genesys.ThreePartyConference().StartTime)
+
+	for _, tc := range []struct {
+		name, who, say string
+	}{
+		{"no Genesys account", hiddenSlack, "No Genesys user has"},
+		{"with a Genesys account", janeSlack, genesystest.JaneDoeName},
+	} {
+		msg := h.slash(supervisor, "<@"+tc.who+">")
+		out := h.rendered(msg)
+		if !strings.Contains(out, tc.say) {
+			t.Errorf("%s: reply %q does not say %q", tc.name, out, tc.say)
+		}
+		for _, email := range []string{hiddenEmail, genesystest.JaneDoeEmail} {
+			if strings.Contains(msg.Text, email) || strings.Contains(string(msg.Blocks), email) {
+				t.Errorf("%s: the reply echoes the Slack e-mail address %s:\n%s", tc.name, email, out)
+			}
+		}
+	}
+}
+
+// TestE2EFindReplyMasksPhone: a search by phone number names the number
+// masked, like every number the bot shows, in the picker of several calls,
+// the participant picker of one, and the reply that found none.
+func TestE2EFindReplyMasksPhone(t *testing.T) {
+	t.Parallel()
+	h := newFindHarness(t, harnessOptions{})
+	full := []string{"+13175550123", "13175550123", "3175550123"}
+	check := func(what string, msg slacktest.Message) {
+		t.Helper()
+		for _, n := range full {
+			if strings.Contains(msg.Text, n) || strings.Contains(string(msg.Blocks), n) {
+				t.Errorf("%s shows the full number %s:\n%s", what, n, h.rendered(msg))
+			}
+		}
+	}
+	check("found nothing", h.slash(supervisor, "+1 317 555 0123"))
+	h.genesys.ThreePartyConference()
+	check("one call", h.slash(supervisor, "+1 317 555 0123"))
+	h.genesys.ThreePartyConference()
+	msg := h.slash(supervisor, "(317) 555-0123")
+	if !strings.Contains(h.rendered(msg), "phone number `+1317•••0123`") {
+		t.Errorf("the conversation picker does not name the masked number:\n%s", h.rendered(msg))
+	}
+	check("several calls", msg)
+}
