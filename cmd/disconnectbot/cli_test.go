@@ -48,7 +48,7 @@ func runCLI(t *testing.T, r cliRun, args ...string) cliResult {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	a := &app{stdin: in, stdout: out, stderr: &stderr, getenv: r.env.get, stdinIsTerminal: func() bool { return r.terminal }}
+	a := &app{stdin: in, stdout: out, stderr: &stderr, lookupEnv: r.env.lookup, stdinIsTerminal: func() bool { return r.terminal }}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	code := a.execute(ctx, args)

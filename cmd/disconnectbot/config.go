@@ -100,7 +100,7 @@ func configKeys() []configKey {
 // loadConfig reads the config file (if any) and the environment. It checks
 // the shape of values but not which are required: that depends on the
 // subcommand (see Config.validate*).
-func loadConfig(path string, getenv func(string) string) (*Config, error) {
+func loadConfig(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	v := viper.New()
 	keys := configKeys()
 	for _, k := range keys {
@@ -122,12 +122,14 @@ func loadConfig(path string, getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("config file %s has unknown keys: %s (see config.yaml.example for the valid ones)", path, strings.Join(unknown, ", "))
 		}
 	}
-	// Environment variables are read through getenv (not viper's
-	// AutomaticEnv) so tests can pass their own environment.
+	// Environment variables are read through lookupEnv (not viper's
+	// AutomaticEnv) so tests can pass their own environment. A variable set
+	// but empty is ignored, except for a list: there it clears what the file
+	// says, so DISCONNECTBOT_AUTHZ_ALLOWED_USERS= revokes everyone.
 	var bad []string
 	for _, k := range keys {
 		for _, name := range k.env {
-			if val := getenv(name); val != "" {
+			if val, ok := lookupEnv(name); ok && (val != "" || k.list) {
 				v.Set(k.name, val)
 				break
 			}

@@ -150,7 +150,7 @@ func TestLoadConfigSourcesAndPrecedence(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := loadConfig(tc.file, tc.env.get)
+			cfg, err := loadConfig(tc.file, tc.env.lookup)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -220,7 +220,7 @@ func TestLoadConfigRejects(t *testing.T) {
 			if e == nil {
 				e = env{}
 			}
-			_, err := loadConfig(path, e.get)
+			_, err := loadConfig(path, e.lookup)
 			if err == nil {
 				t.Fatal("loadConfig accepted it")
 			}
@@ -280,7 +280,7 @@ func TestValidateRunNamesEveryProblem(t *testing.T) {
 				}
 				e[k] = v
 			}
-			cfg, err := loadConfig("", e.get)
+			cfg, err := loadConfig("", e.lookup)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -336,7 +336,7 @@ func TestRunRefusesBadConfigWithoutConnecting(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["DISCONNECTBOT_SLACK_API_URL"] = sl.APIURL()
 			var stdout, stderr bytes.Buffer
-			a := &app{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: tc.env.get, stdinIsTerminal: func() bool { return false }}
+			a := &app{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, lookupEnv: tc.env.lookup, stdinIsTerminal: func() bool { return false }}
 			code := a.execute(context.Background(), append([]string{"run"}, tc.args...))
 			if code != exitUsage {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitUsage, stderr.String())
@@ -358,13 +358,13 @@ func TestRunRefusesBadConfigWithoutConnecting(t *testing.T) {
 
 func TestConfigExampleParses(t *testing.T) {
 	t.Parallel()
-	if _, err := loadConfig(filepath.Join("..", "..", "config.yaml.example"), env{}.get); err != nil {
+	if _, err := loadConfig(filepath.Join("..", "..", "config.yaml.example"), env{}.lookup); err != nil {
 		t.Fatalf("config.yaml.example: %v", err)
 	}
 	// With the credentials from the environment, the example is a valid
 	// run configuration as shipped.
 	e := env{"SLACK_APP_TOKEN": "xapp-1-x", "SLACK_BOT_TOKEN": "xoxb-1-x", "GENESYSCLOUD_OAUTHCLIENT_ID": "i", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "s"}
-	cfg, err := loadConfig(filepath.Join("..", "..", "config.yaml.example"), e.get)
+	cfg, err := loadConfig(filepath.Join("..", "..", "config.yaml.example"), e.lookup)
 	if err != nil {
 		t.Fatal(err)
 	}

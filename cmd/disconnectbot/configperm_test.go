@@ -79,7 +79,7 @@ func TestRunWarnsAboutReadableSecrets(t *testing.T) {
 	delete(e, "SLACK_APP_TOKEN")
 	delete(e, "SLACK_BOT_TOKEN")
 	var stdout, stderr syncBuffer
-	a := &app{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: e.get, stdinIsTerminal: func() bool { return false }}
+	a := &app{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, lookupEnv: e.lookup, stdinIsTerminal: func() bool { return false }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- a.execute(ctx, []string{"run", "--config", path}) }()

@@ -145,7 +145,7 @@ func (d *demo) repl(ctx context.Context, stdin io.Reader) error {
 
 // demoConfig is the configuration that points the bot at the two fakes.
 func demoConfig(sl *slacktest.Server, gen *genesystest.Server) (*Config, error) {
-	cfg, err := loadConfig("", func(string) string { return "" })
+	cfg, err := loadConfig("", func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, err
 	}

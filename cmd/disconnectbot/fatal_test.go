@@ -128,7 +128,7 @@ func TestRunCommandFatalErrors(t *testing.T) {
 			e := f.env()
 			tc.break_(f, e)
 			stderr := &syncBuffer{}
-			a := &app{stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: stderr, getenv: e.get, stdinIsTerminal: func() bool { return false }}
+			a := &app{stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: stderr, lookupEnv: e.lookup, stdinIsTerminal: func() bool { return false }}
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			defer cancel()
 			code := a.execute(ctx, []string{"run"})
@@ -179,7 +179,7 @@ func TestCheckCommand(t *testing.T) {
 			f := newFakes(t, slacktest.Options{})
 			tc.break_(f)
 			stdout, stderr := &syncBuffer{}, &syncBuffer{}
-			a := &app{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: f.env().get, stdinIsTerminal: func() bool { return false }}
+			a := &app{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, lookupEnv: f.env().lookup, stdinIsTerminal: func() bool { return false }}
 			code := a.execute(waitCtx(t), []string{"check"})
 			if code != tc.code {
 				t.Errorf("exit code %d, want %d\n%s%s", code, tc.code, stdout, stderr)

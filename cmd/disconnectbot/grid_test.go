@@ -23,7 +23,7 @@ const (
 func TestGridOrgWideInstallRefusedAtStartup(t *testing.T) {
 	t.Parallel()
 	f := newFakes(t, slacktest.Options{EnterpriseID: gridOrg, EnterpriseName: gridOrgName, EnterpriseInstall: true})
-	cfg, err := loadConfig("", f.env().get)
+	cfg, err := loadConfig("", f.env().lookup)
 	if err != nil {
 		t.Fatal(err)
 	}

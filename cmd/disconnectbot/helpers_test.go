@@ -78,10 +78,14 @@ func (b *syncBuffer) waitLines(t *testing.T, msg string, n int) []map[string]any
 	return lines
 }
 
-// env is a test environment for app.getenv and loadConfig.
+// env is a test environment for app.lookupEnv and loadConfig.
 type env map[string]string
 
-func (e env) get(k string) string { return e[k] }
+// lookup is os.LookupEnv over e: a key present with "" is set but empty.
+func (e env) lookup(k string) (string, bool) {
+	v, ok := e[k]
+	return v, ok
+}
 
 // fakes are the fake Slack workspace and the Genesys emulator.
 type fakes struct {
@@ -151,7 +155,7 @@ func startBot(t *testing.T, f *fakes, bo botOptions) *testBot {
 	for k, v := range bo.env {
 		e[k] = v
 	}
-	cfg, err := loadConfig("", e.get)
+	cfg, err := loadConfig("", e.lookup)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func usageErrorf(format string, args ...any) error {
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	getenv         func(string) string
+	lookupEnv      func(string) (string, bool)
 	configPath     string
 	verbose        bool
 	// demoQuiet is how long the demo waits for more messages after the
@@ -67,7 +67,7 @@ type app struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stdinIsTerminal: stdinIsTerminal}
+	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv, stdinIsTerminal: stdinIsTerminal}
 	code := a.execute(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -177,7 +177,7 @@ func (a *app) loadValidConfig(validate func(*Config, *problems)) (*Config, error
 }
 
 func (a *app) loadConfig() (*Config, error) {
-	cfg, err := loadConfig(a.configPath, a.getenv)
+	cfg, err := loadConfig(a.configPath, a.lookupEnv)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}

@@ -130,7 +130,7 @@ func TestRunCommandExitsZeroOnCancel(t *testing.T) {
 	f := newFakes(t, slacktest.Options{})
 	e := f.env()
 	logs := &syncBuffer{}
-	a := &app{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: logs, getenv: e.get, stdinIsTerminal: func() bool { return false }}
+	a := &app{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: logs, lookupEnv: e.lookup, stdinIsTerminal: func() bool { return false }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	code := make(chan int, 1)
