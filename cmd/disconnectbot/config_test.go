@@ -141,10 +141,17 @@ func TestLoadConfigSourcesAndPrecedence(t *testing.T) {
 			want: with(defaults, func(v *view) { v.Users = []string{"U0ONLY0001"} }),
 		},
 		{
-			name: "an empty variable does not clear the file's value",
+			name: "an empty variable does not clear the file's string value",
 			file: file,
-			env:  env{"SLACK_BOT_TOKEN": "", "DISCONNECTBOT_AUTHZ_ALLOWED_USERS": ""},
+			env:  env{"SLACK_BOT_TOKEN": ""},
 			want: fromFile,
+		},
+		{
+			// issue 11: DISCONNECTBOT_AUTHZ_ALLOWED_USERS= revokes everyone.
+			name: "an empty variable clears the file's list",
+			file: file,
+			env:  env{"DISCONNECTBOT_AUTHZ_ALLOWED_USERS": ""},
+			want: with(fromFile, func(v *view) { v.Users = []string{} }),
 		},
 	}
 	for _, tc := range tests {
