@@ -45,9 +45,10 @@ type Config struct {
 	Metrics Metrics      // nil counts nothing
 	// AuditChannel, when set, receives a copy of every outcome message.
 	AuditChannel string
-	// Grace bounds how long Run waits for in-flight work after its
-	// context is cancelled (0 means 20s); WorkTimeout bounds one command or
-	// click (0 means 30s).
+	// Grace bounds the whole shutdown after Run's context is cancelled:
+	// in-flight work and the posts that report how it ended (0 means 20s;
+	// see shutdown.go). WorkTimeout bounds one command or click (0 means
+	// 30s).
 	Grace, WorkTimeout time.Duration
 	// Now is the clock the messages show; nil means time.Now. Tests fix it
 	// so what the bot posts can be compared whole.
@@ -122,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 }
 
 // Run connects and serves until ctx is cancelled, then lets in-flight work
-// finish within the grace period and returns nil. It returns ErrFatalAuth
+// finish and report within the grace period and returns nil. It returns ErrFatalAuth
 // (wrapped) if Slack refuses the app token.
 func (a *App) Run(ctx context.Context) error { return a.transport.run(ctx) }
 

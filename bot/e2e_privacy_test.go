@@ -67,3 +67,47 @@ func TestE2EFindReplyMasksPhone(t *testing.T) {
 	}
 	check("several calls", msg)
 }
+
+// TestE2EPickerClickedAgainAfterResponseURLFailed: what the README says
+// about a picker Slack would not let the bot replace. Every response_url
+// of the click fails, so the outcome comes as a new private message and
+// the old picker stays, its buttons still live. Clicking the same button
+// again re-reads the call, finds the participant gone, and changes
+// nothing: no second PATCH, no second channel post.
+func TestE2EPickerClickedAgainAfterResponseURLFailed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	conv := h.genesys.ThreePartyConference()
+	agent := participantByPurpose(t, conv, "agent")
+	picker := h.slash(supervisor, conv.ID)
+	b := h.buttonFor(picker, agent.ID)
+	h.slack.InjectFault(slacktest.MethodResponseURL, slacktest.Fault{Times: slacktest.Always, Status: 500})
+	before := h.slack.MessageCount()
+	if _, err := h.slack.Click(h.ctx(), supervisor, picker, b.ActionID, b.Value); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.slack.WaitMessageAfter(h.ctx(), before, func(m slacktest.Message) bool {
+		return m.Kind == slacktest.KindEphemeral && strings.Contains(m.Text, "confirmed")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState(conv.ID, agent.ID, "disconnected")
+	cur, ok := h.slack.Current(picker)
+	if !ok || len(h.slack.Buttons(cur)) != 4 {
+		t.Fatal("the old picker is gone; this test is about the one that stays")
+	}
+	before = h.slack.MessageCount()
+	if _, err := h.slack.Click(h.ctx(), supervisor, cur, b.ActionID, b.Value); err != nil {
+		t.Fatal(err)
+	}
+	again := h.answerTo(supervisor, before)
+	if out := h.rendered(again); !strings.Contains(out, "no longer on the call") || !strings.Contains(out, "Nothing was disconnected") {
+		t.Errorf("the second click was answered:\n%s", out)
+	}
+	if n := h.patches(); n != 1 {
+		t.Errorf("%d PATCHes, want 1", n)
+	}
+	if n := len(h.channelPosts(channel)); n != 1 {
+		t.Errorf("%d channel posts, want 1", n)
+	}
+}

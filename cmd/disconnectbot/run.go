@@ -28,7 +28,7 @@ func (a *app) runCommand() *cobra.Command {
 		Use:   "run",
 		Short: "Run the Slack bot (Socket Mode)",
 		Long: "Connect to Slack over Socket Mode and answer /disconnect. Serves /healthz, /readyz and /metrics on http.addr.\n" +
-			"Stops on SIGTERM/SIGINT after in-flight disconnects finish (shutdown.grace).",
+			"Stops on SIGTERM/SIGINT once in-flight disconnects finish and their outcomes are posted, all within shutdown.grace.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadValidConfig((*Config).validateRun)
@@ -189,8 +189,10 @@ func (b *botProcess) serve(ctx context.Context, cfg *Config, log *slog.Logger, l
 	g.Go(func() error {
 		// The HTTP endpoints outlive the socket: during the grace period
 		// /readyz says "shutting down" and /metrics can still be scraped.
+		// Their own shutdown is short (a scrape in progress), so that the
+		// process exits right after the grace.
 		defer func() {
-			shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 			defer cancel()
 			_ = srv.Shutdown(shutdownCtx)
 		}()

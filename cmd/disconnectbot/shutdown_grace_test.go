@@ -54,6 +54,7 @@ func TestShutdownFitsInGrace(t *testing.T) {
 				t.Errorf("runBot returned %v, want nil", err)
 			}
 			took := time.Since(sigterm)
+			t.Logf("shutdown took %s with shutdown.grace %s", took.Round(time.Millisecond), grace)
 			// Generous: the point is the grace, not the 10 s a Slack post
 			// may otherwise take, nor what came after it.
 			if took > grace+700*time.Millisecond {
@@ -66,6 +67,7 @@ func TestShutdownFitsInGrace(t *testing.T) {
 			if len(posts) != 1 {
 				t.Fatalf("%d channel posts, want the outcome", len(posts))
 			}
+			t.Logf("outcome posted %s after SIGTERM", posts[0].Time.Sub(sigterm).Round(time.Millisecond))
 			if at := posts[0].Time.Sub(sigterm); at > grace {
 				t.Errorf("the outcome was posted %s after SIGTERM, after the grace of %s", at.Round(time.Millisecond), grace)
 			}
