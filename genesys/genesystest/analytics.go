@@ -114,9 +114,10 @@ func (s *Server) EndConversation(id string) bool {
 	for i := range c.Participants {
 		p := &c.Participants[i]
 		if !p.Ended() {
+			p.endSessions("", now, "peer")
 			p.State, p.EndTime, p.Held, p.DisconnectType = "disconnected", now, false, "peer"
 		}
-		delete(c.pending, p.ID)
+		c.forgetPending(p.ID)
 	}
 	if c.EndTime.IsZero() {
 		c.EndTime = now
@@ -165,7 +166,7 @@ type aqRequest struct {
 // The dimensions the emulator can filter on.
 var (
 	conversationDims = map[string]bool{"conversationEnd": true, "conversationId": true, "conversationStart": true, "originatingDirection": true, "divisionId": true}
-	segmentDims      = map[string]bool{"mediaType": true, "userId": true, "queueId": true, "ani": true, "dnis": true, "purpose": true, "direction": true, "participantName": true, "segmentType": true, "segmentEnd": true, "externalContactId": true}
+	segmentDims      = map[string]bool{"mediaType": true, "messageType": true, "addressFrom": true, "addressTo": true, "userId": true, "queueId": true, "ani": true, "dnis": true, "purpose": true, "direction": true, "participantName": true, "segmentType": true, "segmentEnd": true, "externalContactId": true}
 )
 
 // parseInterval reads "start/end" (ISO-8601 instants) and returns the days
@@ -309,19 +310,25 @@ func newAnalyticsView(c Conversation, horizon time.Time) analyticsView {
 		"divisionId":           homeDivisionID,
 	}
 	for _, p := range c.Participants {
-		v.segments = append(v.segments, row{
-			"mediaType":         "voice",
-			"userId":            p.UserID,
-			"queueId":           p.QueueID,
-			"ani":               p.ANI,
-			"dnis":              p.DNIS,
-			"purpose":           p.Purpose,
-			"direction":         p.Direction,
-			"participantName":   p.Name,
-			"segmentType":       "interact",
-			"segmentEnd":        genesysTime(v.legEnd(p)),
-			"externalContactId": p.ExternalContactID,
-		})
+		for _, cm := range p.Communications {
+			ses := sessionOf(p, cm)
+			v.segments = append(v.segments, row{
+				"mediaType":         ses.MediaType,
+				"messageType":       ses.MessageType,
+				"addressFrom":       ses.AddressFrom,
+				"addressTo":         ses.AddressTo,
+				"userId":            p.UserID,
+				"queueId":           p.QueueID,
+				"ani":               ses.ANI,
+				"dnis":              ses.DNIS,
+				"purpose":           p.Purpose,
+				"direction":         ses.Direction,
+				"participantName":   p.Name,
+				"segmentType":       "interact",
+				"segmentEnd":        genesysTime(v.legEnd(p)),
+				"externalContactId": p.ExternalContactID,
+			})
+		}
 	}
 	return v
 }
@@ -546,12 +553,37 @@ type analyticsParticipantWire struct {
 
 // analyticsSessionWire is AnalyticsSession.
 type analyticsSessionWire struct {
-	SessionID string                 `json:"sessionId"`
-	MediaType string                 `json:"mediaType"`
-	ANI       string                 `json:"ani,omitempty"`
-	DNIS      string                 `json:"dnis,omitempty"`
-	Direction string                 `json:"direction"`
-	Segments  []analyticsSegmentWire `json:"segments"`
+	SessionID   string                 `json:"sessionId"`
+	MediaType   string                 `json:"mediaType"`
+	MessageType string                 `json:"messageType,omitempty"`
+	AddressFrom string                 `json:"addressFrom,omitempty"`
+	AddressTo   string                 `json:"addressTo,omitempty"`
+	ANI         string                 `json:"ani,omitempty"`
+	DNIS        string                 `json:"dnis,omitempty"`
+	Direction   string                 `json:"direction"`
+	Segments    []analyticsSegmentWire `json:"segments"`
+}
+
+// sessionOf is one session as analytics reports it. Voice and callback
+// sessions carry the ANI and DNIS; messaging sessions their from and to
+// addresses (E.164 numbers for SMS and WhatsApp) and the platform;
+// e-mails the addresses.
+func sessionOf(p Participant, c Communication) analyticsSessionWire {
+	ses := analyticsSessionWire{SessionID: c.ID, MediaType: c.Media, Direction: c.Direction}
+	switch c.Media {
+	case MediaVoice, MediaCallback:
+		ses.ANI, ses.DNIS = p.ANI, p.DNIS
+	case MediaMessage:
+		ses.MessageType = c.MessageType
+		ses.AddressFrom, ses.AddressTo = c.FromAddress, c.ToAddress
+	case MediaEmail:
+		if p.Purpose == "customer" || p.Purpose == "external" {
+			ses.AddressFrom = p.Address
+		}
+	case MediaSocial:
+		ses.MediaType = "unknown"
+	}
+	return ses
 }
 
 // analyticsSegmentWire is AnalyticsConversationSegment.
@@ -623,21 +655,20 @@ func (v analyticsView) json() analyticsConversationWire {
 			seg.SegmentEnd = genesysTime(end)
 			seg.DisconnectType = analyticsDisconnectType(p.DisconnectType)
 		}
-		out.Participants = append(out.Participants, analyticsParticipantWire{
+		pw := analyticsParticipantWire{
 			ParticipantID:     p.ID,
 			ParticipantName:   p.Name,
 			Purpose:           p.Purpose,
 			UserID:            p.UserID,
 			ExternalContactID: p.ExternalContactID,
-			Sessions: []analyticsSessionWire{{
-				SessionID: p.CallID,
-				MediaType: "voice",
-				ANI:       p.ANI,
-				DNIS:      p.DNIS,
-				Direction: p.Direction,
-				Segments:  []analyticsSegmentWire{seg},
-			}},
-		})
+			Sessions:          make([]analyticsSessionWire, 0, len(p.Communications)),
+		}
+		for _, cm := range p.Communications {
+			ses := sessionOf(p, cm)
+			ses.Segments = []analyticsSegmentWire{seg}
+			pw.Sessions = append(pw.Sessions, ses)
+		}
+		out.Participants = append(out.Participants, pw)
 	}
 	return out
 }

@@ -90,16 +90,19 @@ func parseRoute(method, escapedPath string) route {
 		}
 		return true
 	}
+	if rt, ok := parseMediaRoute(method, segs); ok {
+		return rt
+	}
 	switch {
 	case method == http.MethodPost && is("oauth", "token"):
 		return route{op: OpToken}
 	case method == http.MethodGet && is("api", "v2", "conversations", "calls", "*"):
 		return route{op: OpGetCall, convID: segs[4], needAuth: true}
-	case method == http.MethodGet && is("api", "v2", "conversations", "*") && segs[3] != "calls":
+	case method == http.MethodGet && is("api", "v2", "conversations", "*") && !isFamilySegment(segs[3]):
 		return route{op: OpGetConversation, convID: segs[3], perm: PermConversationView, needAuth: true}
 	case method == http.MethodPatch && is("api", "v2", "conversations", "calls", "*", "participants", "*"):
 		return route{op: OpPatchCallParticipant, convID: segs[4], partID: segs[6], perm: PermConversationDisconnect, needAuth: true}
-	case method == http.MethodPatch && is("api", "v2", "conversations", "*", "participants", "*") && segs[3] != "calls":
+	case method == http.MethodPatch && is("api", "v2", "conversations", "*", "participants", "*") && !isFamilySegment(segs[3]):
 		return route{op: OpPatchParticipant, convID: segs[3], partID: segs[5], perm: PermConversationDisconnect, needAuth: true}
 	case method == http.MethodPost && is("api", "v2", "users", "search"):
 		return route{op: OpSearchUsers, perm: PermUserView, needAuth: true}
@@ -223,9 +226,9 @@ func (s *Server) dispatch(rec http.ResponseWriter, r *http.Request, corr string,
 	switch rt.op {
 	case OpToken:
 		s.handleToken(rec, r, corr, body)
-	case OpGetConversation, OpGetCall:
+	case OpGetConversation, OpGetCall, OpGetCallback, OpGetChat, OpGetEmail, OpGetMessage:
 		s.handleGetConversation(rec, corr, rt)
-	case OpPatchParticipant, OpPatchCallParticipant:
+	case OpPatchParticipant, OpPatchCallParticipant, OpPatchCallbackParticipant, OpPatchChatParticipant, OpPatchEmailParticipant, OpPatchMessageParticipant:
 		s.handlePatch(rec, r, corr, rt, body)
 	case OpGetUser:
 		s.handleGetUser(rec, corr, rt.userID)
@@ -431,14 +434,21 @@ func (s *Server) handleGetConversation(w http.ResponseWriter, corr string, rt ro
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeError(w, corr, http.StatusNotFound, "not.found", "The requested conversation was not found.", nil)
+		code, msg := "not.found", "The requested conversation was not found."
+		if rt.op != OpGetCall && rt.op != OpGetConversation {
+			code, msg = conversationNotFoundAnswer(rt.op)
+		}
+		writeError(w, corr, http.StatusNotFound, code, msg, nil)
 		return
 	}
-	if rt.op == OpGetCall {
+	switch f, isFamily := familyByOp(rt.op); {
+	case rt.op == OpGetCall:
 		writeJSON(w, http.StatusOK, callConversationJSON(snap))
-		return
+	case isFamily:
+		writeJSON(w, http.StatusOK, familyConversationJSON(snap, f))
+	default:
+		writeJSON(w, http.StatusOK, conversationJSON(snap))
 	}
-	writeJSON(w, http.StatusOK, conversationJSON(snap))
 }
 
 func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, corr string, rt route, body []byte) {
@@ -466,22 +476,30 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, corr string
 		writeError(w, corr, http.StatusNotFound, "not.found", "The requested conversation was not found.", nil)
 		return
 	}
+	// A family PATCH acts on the participant's sessions of its medium; a
+	// participant without one is, for that family, not in the conversation.
+	m := mediaOf(rt.op)
 	p := c.find(rt.partID)
-	if p == nil {
+	if p == nil || (m != "" && !p.hasMedia(m)) {
 		s.mu.Unlock()
-		writeError(w, corr, http.StatusNotFound, "conversation.error.not.conversation.participant", "The participant is not part of the conversation.", nil)
+		status, code, msg := notParticipantAnswer(rt.op)
+		if rt.op == OpPatchParticipant {
+			msg = "The participant is not part of the conversation."
+		}
+		writeError(w, corr, status, code, msg, nil)
 		return
 	}
-	if p.Ended() {
+	if p.Ended() || p.sessionsEnded(m) {
 		s.mu.Unlock()
-		writeError(w, corr, http.StatusBadRequest, "conversation.error.call.disconnected", "The call is already disconnected", nil)
+		status, code, msg := goneAnswer(rt.op, p.hasMedia(MediaVoice))
+		writeError(w, corr, status, code, msg, nil)
 		return
 	}
 	pid := p.ID
-	if !c.pending[pid] {
-		c.pending[pid] = true
+	if key := pendingKey(pid, m); !c.pending[key] {
+		c.pending[key] = true
 		if s.disconnectDelay <= 0 {
-			s.disconnectLocked(convKey, pid)
+			s.disconnectLocked(convKey, pid, m)
 		} else {
 			var t *time.Timer
 			t = time.AfterFunc(s.disconnectDelay, func() {
@@ -489,7 +507,7 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, corr string
 				defer s.mu.Unlock()
 				delete(s.timers, t)
 				if !s.closed {
-					s.disconnectLocked(convKey, pid)
+					s.disconnectLocked(convKey, pid, m)
 				}
 			})
 			s.timers[t] = struct{}{}

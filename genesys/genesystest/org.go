@@ -48,6 +48,13 @@ type Participant struct {
 	EndTime           time.Time // zero = now, for legs created ended
 	DisconnectType    string
 	CallID            string // the id of its call in calls[]; "" = generated
+	// Communications are the participant's media sessions, as the generic
+	// Participant lists them in its per-media arrays (calls, callbacks,
+	// chats, cobrowsesessions, emails, messages, screenshares,
+	// socialExpressions, videos). Empty means one voice call whose id is
+	// CallID and whose state, hold and mute are the participant's: the
+	// shape every voice test has always used. See media.go.
+	Communications []Communication
 }
 
 // Ended reports whether the leg is over.
@@ -72,8 +79,9 @@ func (c Conversation) Participant(id string) (Participant, bool) {
 	return Participant{}, false
 }
 
-// conversation is the stored state; pending marks participants whose
-// disconnect was accepted but has not taken effect.
+// conversation is the stored state; pending marks participants (per
+// medium, see pendingKey) whose disconnect was accepted but has not taken
+// effect.
 type conversation struct {
 	Conversation
 	pending map[string]bool
@@ -175,6 +183,7 @@ func (s *Server) AddConversation(c Conversation) Conversation {
 				p.DisconnectType = "endpoint"
 			}
 		}
+		fillCommunications(p, now)
 	}
 	stored := &conversation{Conversation: c, pending: map[string]bool{}}
 	s.mu.Lock()
@@ -251,20 +260,23 @@ func (s *Server) ThreePartyConference() Conversation {
 // partyPurposes are the legs that count as people on the call.
 var partyPurposes = map[string]bool{"customer": true, "external": true, "agent": true, "user": true}
 
-// disconnectLocked applies an accepted disconnect. Caller holds s.mu.
-func (s *Server) disconnectLocked(convID, pid string) {
+// disconnectLocked applies an accepted disconnect of the participant's
+// sessions of media m ("" = all of them, as the generic PATCH does). Caller
+// holds s.mu.
+func (s *Server) disconnectLocked(convID, pid, m string) {
 	c, ok := s.convs[convID]
 	if !ok {
 		return
 	}
-	delete(c.pending, pid)
+	delete(c.pending, pendingKey(pid, m))
 	p := c.find(pid)
 	if p == nil || p.Ended() {
 		return
 	}
 	now := time.Now().UTC()
-	p.State, p.EndTime, p.DisconnectType = "disconnected", now, "client"
-	p.Held = false
+	if !p.endSessions(m, now, "client") {
+		return // another medium of the participant is still up
+	}
 
 	// A call with at most one person left is over: everyone else drops.
 	if !c.EndTime.IsZero() {
@@ -284,13 +296,27 @@ func (s *Server) disconnectLocked(convID, pid string) {
 		if q.Ended() {
 			continue
 		}
-		q.State, q.EndTime, q.Held = "disconnected", now, false
+		disc := "system"
 		if partyPurposes[q.Purpose] {
-			q.DisconnectType = "peer"
-		} else {
-			q.DisconnectType = "system"
+			disc = "peer"
 		}
-		delete(c.pending, q.ID)
+		q.endSessions("", now, disc)
+		q.State, q.EndTime, q.Held, q.DisconnectType = "disconnected", now, false, disc
+		c.forgetPending(q.ID)
 	}
 	c.EndTime = now
+}
+
+// pendingKey keys the pending map: a participant, and the medium a family
+// PATCH asked to end ("" = the whole participant).
+func pendingKey(pid, m string) string { return strings.ToLower(pid) + "/" + m }
+
+// forgetPending drops every pending disconnect of a participant.
+func (c *conversation) forgetPending(pid string) {
+	prefix := strings.ToLower(pid) + "/"
+	for k := range c.pending {
+		if strings.HasPrefix(k, prefix) {
+			delete(c.pending, k)
+		}
+	}
 }

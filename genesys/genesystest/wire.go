@@ -52,7 +52,7 @@ type participantWire struct {
 	DNIS              string            `json:"dnis,omitempty"`
 	WrapupRequired    bool              `json:"wrapupRequired"`
 	Attributes        map[string]string `json:"attributes"`
-	Calls             []callWire        `json:"calls"`
+	mediaArrays
 }
 
 // callWire is Call.
@@ -160,18 +160,7 @@ func conversationJSON(c Conversation) conversationWire {
 			ANI:               p.ANI,
 			DNIS:              p.DNIS,
 			Attributes:        map[string]string{},
-			Calls: []callWire{{
-				State:            callState(p.State),
-				ID:               p.CallID,
-				Direction:        p.Direction,
-				RecordingState:   "none",
-				Muted:            p.Muted,
-				Held:             p.Held,
-				DisconnectType:   p.DisconnectType,
-				ConnectedTime:    genesysTime(p.ConnectedTime),
-				DisconnectedTime: genesysTime(p.EndTime),
-				Provider:         "Edge",
-			}},
+			mediaArrays:       newMediaArrays(p),
 		}
 		if p.UserID != "" {
 			pw.UserURI = "/api/v2/users/" + p.UserID
@@ -195,11 +184,15 @@ func callConversationJSON(c Conversation) callConversationWire {
 		ID:             c.ID,
 		Name:           c.Name,
 		Participants:   make([]callParticipantWire, 0, len(c.Participants)),
-		OtherMediaURIs: []string{},
+		OtherMediaURIs: otherMediaURIs(c, MediaVoice),
 		RecordingState: "none",
 		SelfURI:        "/api/v2/conversations/calls/" + c.ID,
 	}
 	for _, p := range c.Participants {
+		// The calls family shows only the participants on the call.
+		if !p.hasMedia(MediaVoice) {
+			continue
+		}
 		pw := callParticipantWire{
 			ID:             p.ID,
 			Name:           p.Name,
@@ -208,7 +201,7 @@ func callConversationJSON(c Conversation) callConversationWire {
 			ConnectedTime:  genesysTime(p.ConnectedTime),
 			EndTime:        genesysTime(p.EndTime),
 			Purpose:        p.Purpose,
-			State:          p.State,
+			State:          p.familyState(MediaVoice),
 			Direction:      p.Direction,
 			DisconnectType: p.DisconnectType,
 			Held:           p.Held,
@@ -219,18 +212,25 @@ func callConversationJSON(c Conversation) callConversationWire {
 			ANI:            p.ANI,
 			DNIS:           p.DNIS,
 		}
-		if p.UserID != "" {
-			pw.User = &entityRef{ID: p.UserID, SelfURI: "/api/v2/users/" + p.UserID}
-		}
-		if p.QueueID != "" {
-			pw.Queue = &entityRef{ID: p.QueueID, Name: p.QueueName, SelfURI: "/api/v2/routing/queues/" + p.QueueID}
-		}
-		if p.ExternalContactID != "" {
-			pw.ExternalContact = &entityRef{ID: p.ExternalContactID, SelfURI: "/api/v2/externalcontacts/contacts/" + p.ExternalContactID}
-		}
+		pw.User, pw.Queue, pw.ExternalContact = entityRefs(p)
 		out.Participants = append(out.Participants, pw)
 	}
 	return out
+}
+
+// entityRefs are the participant's user, queue and external contact as
+// the family shapes carry them (DomainEntityRef), nil when unset.
+func entityRefs(p Participant) (user, queue, contact *entityRef) {
+	if p.UserID != "" {
+		user = &entityRef{ID: p.UserID, SelfURI: "/api/v2/users/" + p.UserID}
+	}
+	if p.QueueID != "" {
+		queue = &entityRef{ID: p.QueueID, Name: p.QueueName, SelfURI: "/api/v2/routing/queues/" + p.QueueID}
+	}
+	if p.ExternalContactID != "" {
+		contact = &entityRef{ID: p.ExternalContactID, SelfURI: "/api/v2/externalcontacts/contacts/" + p.ExternalContactID}
+	}
+	return user, queue, contact
 }
 
 func userJSON(u User) userWire {
