@@ -23,16 +23,17 @@ func TestGetConversationBothFamilies(t *testing.T) {
 	want := &Conversation{
 		ID:        conv.ID,
 		MediaType: "voice",
+		Media:     []Media{MediaVoice},
 		StartTime: conv.StartTime,
 		Participants: []Participant{
-			{ID: conv.Participants[0].ID, Name: "Pat Smith", Purpose: "customer", Address: "tel:+13175550123", ANI: "tel:+13175550123", DNIS: "tel:+18005550100", Direction: "inbound", State: StateConnected},
-			{ID: conv.Participants[1].ID, Name: "Support", Purpose: "acd", QueueID: conv.Participants[1].QueueID, QueueName: "Support", Address: "tel:+18005550100", ANI: "tel:+13175550123", DNIS: "tel:+18005550100", Direction: "inbound", State: StateDisconnected, DisconnectType: "transfer"},
-			{ID: conv.Participants[2].ID, Name: "Jane Doe", Purpose: "agent", UserID: jane, QueueID: conv.Participants[2].QueueID, QueueName: "Support", Address: "sip:" + jane + "@localhost", ANI: "tel:+13175550123", DNIS: "tel:+18005550100", Direction: "inbound", State: StateConnected},
-			{ID: conv.Participants[3].ID, Name: "Sam Lee", Purpose: "external", Address: "tel:+13175550199", ANI: "tel:+18005550100", DNIS: "tel:+13175550199", Direction: "outbound", State: StateConnected},
+			{ID: conv.Participants[0].ID, Name: "Pat Smith", Purpose: "customer", Address: "tel:+13175550123", ANI: "tel:+13175550123", DNIS: "tel:+18005550100", Direction: "inbound", State: StateConnected, Media: MediaVoice},
+			{ID: conv.Participants[1].ID, Name: "Support", Purpose: "acd", QueueID: conv.Participants[1].QueueID, QueueName: "Support", Address: "tel:+18005550100", ANI: "tel:+13175550123", DNIS: "tel:+18005550100", Direction: "inbound", State: StateDisconnected, DisconnectType: "transfer", Media: MediaVoice},
+			{ID: conv.Participants[2].ID, Name: "Jane Doe", Purpose: "agent", UserID: jane, QueueID: conv.Participants[2].QueueID, QueueName: "Support", Address: "sip:" + jane + "@localhost", ANI: "tel:+13175550123", DNIS: "tel:+18005550100", Direction: "inbound", State: StateConnected, Media: MediaVoice},
+			{ID: conv.Participants[3].ID, Name: "Sam Lee", Purpose: "external", Address: "tel:+13175550199", ANI: "tel:+18005550100", DNIS: "tel:+13175550199", Direction: "outbound", State: StateConnected, Media: MediaVoice},
 		},
 	}
 	// Times are checked separately (millisecond precision on the wire).
-	ignoreTimes := cmpopts.IgnoreFields(Participant{}, "StartTime", "ConnectedTime", "EndTime")
+	ignoreTimes := cmpopts.IgnoreFields(Participant{}, "StartTime", "ConnectedTime", "EndTime", "Communications")
 	for _, fam := range []EndpointFamily{FamilyGeneric, FamilyCalls} {
 		t.Run(string(fam), func(t *testing.T) {
 			t.Parallel()
@@ -387,21 +388,23 @@ func TestDecodeGenericCalls(t *testing.T) {
 	want := &Conversation{
 		ID:        "8d6a1c0e-4b4e-4c59-9a2b-0f1e2d3c4b5a",
 		MediaType: "voice",
+		Media:     []Media{MediaVoice, MediaChat},
 		StartTime: ts("2024-05-01T10:00:00Z"),
 		Participants: []Participant{
 			// An old ended call and a newer connected one: the live one wins.
 			{ID: "11111111-1111-4111-8111-111111111111", Name: "Jane Doe", Purpose: "agent", UserID: "22222222-2222-4222-8222-222222222222",
-				State: StateConnected, Held: true, Direction: "outbound", StartTime: ts("2024-05-01T10:00:00Z"), ConnectedTime: ts("2024-05-01T10:05:00Z")},
+				State: StateConnected, Held: true, Direction: "outbound", StartTime: ts("2024-05-01T10:00:00Z"), ConnectedTime: ts("2024-05-01T10:05:00Z"), Media: MediaVoice},
 			// Two ended calls: the latest one describes how it ended.
 			{ID: "33333333-3333-4333-8333-333333333333", Purpose: "customer", Address: "tel:+13175550123", State: StateTerminated,
-				DisconnectType: "peer", ConnectedTime: ts("2024-05-01T10:02:00Z"), EndTime: ts("2024-05-01T10:09:00Z")},
-			// Only a chat: no call state.
-			{ID: "44444444-4444-4444-8444-444444444444", Purpose: "workflow", State: StateNone},
+				DisconnectType: "peer", ConnectedTime: ts("2024-05-01T10:02:00Z"), EndTime: ts("2024-05-01T10:09:00Z"), Media: MediaVoice},
+			// Only a chat: its state is the chat's (a flow leg, never active).
+			{ID: "44444444-4444-4444-8444-444444444444", Purpose: "workflow", State: StateConnected, Media: MediaChat},
 			// Ended with no call left to describe it.
 			{ID: "55555555-5555-4555-8555-555555555555", Purpose: "ivr", State: StateDisconnected, EndTime: ts("2024-05-01T10:01:00Z")},
 		},
 	}
-	if diff := cmp.Diff(want, conv); diff != "" {
+	// The sessions themselves are checked by the media tests.
+	if diff := cmp.Diff(want, conv, cmpopts.IgnoreFields(Participant{}, "Communications")); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	if got := conv.ActiveParticipants(); len(got) != 1 || got[0].Purpose != "agent" {

@@ -27,9 +27,13 @@ func (s State) Ended() bool { return s == StateDisconnected || s == StateTermina
 // Conversation is one Genesys conversation, normalized from either the generic
 // (/api/v2/conversations/{id}) or the calls (/api/v2/conversations/calls/{id}) shape.
 type Conversation struct {
-	ID           string        `json:"id"`
-	Name         string        `json:"name,omitempty"`
-	MediaType    string        `json:"mediaType,omitempty"` // "voice" for calls; "" when unknown
+	ID        string `json:"id"`
+	Name      string `json:"name,omitempty"`
+	MediaType string `json:"mediaType,omitempty"` // the first of Media ("voice", "message", …); "" when unknown
+	// Media are the media of the participants' sessions (voice, callback,
+	// chat, email, message, video, cobrowse, screenshare, social), each
+	// once; several when, say, a messaging conversation became a call.
+	Media        []Media       `json:"media,omitempty"`
 	StartTime    time.Time     `json:"startTime,omitzero"`
 	EndTime      time.Time     `json:"endTime,omitzero"`
 	Participants []Participant `json:"participants"`
@@ -91,17 +95,24 @@ type Participant struct {
 	ConnectedTime     time.Time `json:"connectedTime,omitzero"`
 	EndTime           time.Time `json:"endTime,omitzero"`
 	DisconnectType    string    `json:"disconnectType,omitempty"`
+	// Media is the medium of the session that describes the participant
+	// now (its live one, else its latest); MessageType its platform when
+	// it is a message (sms, whatsapp, webmessaging, …).
+	Media       Media  `json:"media,omitempty"`
+	MessageType string `json:"messageType,omitempty"`
+	// Communications are all of the participant's sessions, every medium,
+	// ended ones included, in the order Genesys lists them.
+	Communications []Communication `json:"communications,omitempty"`
 }
 
 // Active reports whether the participant is a live, human-facing leg that a
-// supervisor may disconnect: connected, alerting, dialing or contacting, and
-// not a system leg (acd, ivr) or a voicemail leg. Disconnecting a stale or
-// system leg does nothing useful: Genesys accepts the request and the call
-// stays up (genesys-cloud-webrtc-sdk issue #40).
+// supervisor may disconnect: connected, alerting, dialing, contacting or
+// offering, on any medium, and not a system leg (acd, ivr, flows) or a
+// voicemail leg. Disconnecting a stale or system leg does nothing useful:
+// Genesys accepts the request and the leg stays up (genesys-cloud-webrtc-sdk
+// issue #40); one user can hold several legs of which only one is live.
 func (p Participant) Active() bool {
-	switch p.State {
-	case StateConnected, StateAlerting, StateDialing, StateContacting:
-	default:
+	if !p.State.Live() {
 		return false
 	}
 	switch p.Purpose {

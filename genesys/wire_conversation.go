@@ -1,11 +1,12 @@
 package genesys
 
-// The conversation wire format: the generic and the calls family's
+// The conversation wire format: the generic and the media families'
 // documents as Genesys sends them, and their conversion to the model.
 
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -62,10 +63,10 @@ type wireLeg struct {
 	StartTime     wireTime `json:"startTime"`
 	ConnectedTime wireTime `json:"connectedTime"`
 	EndTime       wireTime `json:"endTime"`
-	// On a calls-family participant, its call state. Not in the generic
-	// shape, but in the notification shape that Genesys's own tutorials
-	// copy onto the participant: read there as a fallback when a
-	// participant has no calls[].
+	// On a media-family participant, the state of its session of that
+	// medium. Not in the generic shape, but in the notification shape that
+	// Genesys's own tutorials copy onto the participant: read there when a
+	// participant has no sessions in its media arrays.
 	State          string `json:"state"`
 	Held           bool   `json:"held"`
 	Muted          bool   `json:"muted"`
@@ -90,49 +91,135 @@ func (l *wireLeg) participant() Participant {
 	}
 }
 
-// legState copies the state the leg carries itself into p.
-func (l *wireLeg) legState(p *Participant) {
-	p.State = normState(l.State)
-	p.Held, p.Muted, p.Direction, p.DisconnectType = l.Held, l.Muted, l.Direction, l.DisconnectType
-}
-
-// wireParticipant is the generic Participant: its call state lives in calls[].
+// wireParticipant is the generic Participant: its state lives in its
+// sessions, one array per medium.
 type wireParticipant struct {
 	wireLeg
-	UserID            string     `json:"userId"`
-	ExternalContactID string     `json:"externalContactId"`
-	QueueID           string     `json:"queueId"`
-	QueueName         string     `json:"queueName"`
-	Calls             []wireCall `json:"calls"`
+	UserID            string `json:"userId"`
+	ExternalContactID string `json:"externalContactId"`
+	QueueID           string `json:"queueId"`
+	QueueName         string `json:"queueName"`
+
+	Calls             []wireComm `json:"calls"`
+	Callbacks         []wireComm `json:"callbacks"`
+	Chats             []wireComm `json:"chats"`
+	Cobrowsesessions  []wireComm `json:"cobrowsesessions"`
+	Emails            []wireComm `json:"emails"`
+	Messages          []wireComm `json:"messages"`
+	Screenshares      []wireComm `json:"screenshares"`
+	SocialExpressions []wireComm `json:"socialExpressions"`
+	Videos            []wireComm `json:"videos"`
 }
 
-type wireCall struct {
-	ID                string   `json:"id"`
-	State             string   `json:"state"`
-	Direction         string   `json:"direction"`
-	Held              bool     `json:"held"`
-	Muted             bool     `json:"muted"`
-	DisconnectType    string   `json:"disconnectType"`
-	StartAlertingTime wireTime `json:"startAlertingTime"`
-	StartHoldTime     wireTime `json:"startHoldTime"`
-	ConnectedTime     wireTime `json:"connectedTime"`
-	DisconnectedTime  wireTime `json:"disconnectedTime"`
+// wireComm is any element of a participant's media arrays (Call, Callback,
+// ConversationChat, Cobrowsesession, Email, Message, Screenshare,
+// SocialExpression, Video): the fields they share, and those only some
+// have (held, muted, audioMuted, a message's type and addresses).
+type wireComm struct {
+	ID                string       `json:"id"`
+	State             string       `json:"state"`
+	Direction         string       `json:"direction"`
+	Held              bool         `json:"held"`
+	Muted             bool         `json:"muted"`
+	AudioMuted        bool         `json:"audioMuted"`
+	DisconnectType    string       `json:"disconnectType"`
+	StartAlertingTime wireTime     `json:"startAlertingTime"`
+	StartHoldTime     wireTime     `json:"startHoldTime"`
+	ConnectedTime     wireTime     `json:"connectedTime"`
+	DisconnectedTime  wireTime     `json:"disconnectedTime"`
+	Type              string       `json:"type"`
+	ToAddress         *wireAddress `json:"toAddress"`
+	FromAddress       *wireAddress `json:"fromAddress"`
 }
 
-// wireCallConversation is the calls-family CallConversation.
-type wireCallConversation struct {
-	ID           string                `json:"id"`
-	Name         string                `json:"name"`
-	Participants []wireCallParticipant `json:"participants"`
+// wireAddress is Address.
+type wireAddress struct {
+	AddressNormalized string `json:"addressNormalized"`
+	AddressRaw        string `json:"addressRaw"`
 }
 
-// wireCallParticipant is CallMediaParticipant: state on the participant,
-// related entities as DomainEntityRef.
-type wireCallParticipant struct {
+func (a *wireAddress) String() string {
+	if a == nil {
+		return ""
+	}
+	if a.AddressNormalized != "" {
+		return a.AddressNormalized
+	}
+	return a.AddressRaw
+}
+
+func (w wireComm) model(m Media) Communication {
+	c := Communication{
+		Media:            m,
+		ID:               w.ID,
+		State:            normState(w.State),
+		Direction:        w.Direction,
+		Held:             w.Held,
+		Muted:            w.Muted || w.AudioMuted,
+		ConnectedTime:    w.ConnectedTime.Time,
+		DisconnectedTime: w.DisconnectedTime.Time,
+		DisconnectType:   w.DisconnectType,
+	}
+	if m == MediaMessage {
+		c.MessageType = strings.ToLower(w.Type)
+		c.FromAddress, c.ToAddress = w.FromAddress.String(), w.ToAddress.String()
+	}
+	return c
+}
+
+func (w wireComm) activity() time.Time {
+	return latest(w.StartAlertingTime, w.ConnectedTime, w.StartHoldTime, w.DisconnectedTime)
+}
+
+// communications lists the participant's sessions of every medium, and
+// when each was last active.
+func (wp *wireParticipant) communications() ([]Communication, []time.Time) {
+	arrays := []struct {
+		m  Media
+		ws []wireComm
+	}{
+		{MediaVoice, wp.Calls}, {MediaCallback, wp.Callbacks}, {MediaChat, wp.Chats},
+		{MediaCobrowse, wp.Cobrowsesessions}, {MediaEmail, wp.Emails}, {MediaMessage, wp.Messages},
+		{MediaScreenshare, wp.Screenshares}, {MediaSocial, wp.SocialExpressions}, {MediaVideo, wp.Videos},
+	}
+	var (
+		out      []Communication
+		activity []time.Time
+	)
+	for _, a := range arrays {
+		for _, w := range a.ws {
+			out = append(out, w.model(a.m))
+			activity = append(activity, w.activity())
+		}
+	}
+	return out, activity
+}
+
+// wireFamilyConversation is a media family's conversation:
+// CallConversation, CallbackConversation, ChatConversation,
+// EmailConversation or MessageConversation.
+type wireFamilyConversation struct {
+	media          Media
+	ID             string                  `json:"id"`
+	Name           string                  `json:"name"`
+	Participants   []wireFamilyParticipant `json:"participants"`
+	OtherMediaURIs []string                `json:"otherMediaUris"`
+}
+
+// wireFamilyParticipant is a media family's participant
+// (CallMediaParticipant, CallbackMediaParticipant, …): the state of its
+// session of that medium on the participant, related entities as
+// DomainEntityRef.
+type wireFamilyParticipant struct {
 	wireLeg
-	User            *wireRef `json:"user"`
-	Queue           *wireRef `json:"queue"`
-	ExternalContact *wireRef `json:"externalContact"`
+	StartAlertingTime wireTime     `json:"startAlertingTime"`
+	StartHoldTime     wireTime     `json:"startHoldTime"`
+	User              *wireRef     `json:"user"`
+	Queue             *wireRef     `json:"queue"`
+	ExternalContact   *wireRef     `json:"externalContact"`
+	Type              string       `json:"type"`
+	ToAddress         *wireAddress `json:"toAddress"`
+	FromAddress       *wireAddress `json:"fromAddress"`
 }
 
 // wireConversationDoc is either family's conversation document.
@@ -143,14 +230,14 @@ type wireConversationDoc interface {
 
 // newWireConversation returns the document a family's answer decodes into.
 func newWireConversation(fam EndpointFamily) wireConversationDoc {
-	if fam == FamilyCalls {
-		return &wireCallConversation{}
+	if m := familyMedia(fam); m != "" {
+		return &wireFamilyConversation{media: m}
 	}
 	return &wireConversation{}
 }
 
-func (w *wireConversation) conversationID() string     { return w.ID }
-func (w *wireCallConversation) conversationID() string { return w.ID }
+func (w *wireConversation) conversationID() string       { return w.ID }
+func (w *wireFamilyConversation) conversationID() string { return w.ID }
 
 // conversationFrom turns a decoded answer to op into the model. It never
 // panics on any document.
@@ -180,69 +267,35 @@ func (w *wireConversation) model() *Conversation {
 		p := wp.participant()
 		p.UserID, p.ExternalContactID = wp.UserID, wp.ExternalContactID
 		p.QueueID, p.QueueName = wp.QueueID, wp.QueueName
-		if call := pickCall(wp.Calls); call != nil {
-			c.MediaType = "voice"
-			p.State = normState(call.State)
-			p.Direction = call.Direction
-			p.Held = call.Held
-			p.Muted = call.Muted
-			p.DisconnectType = call.DisconnectType
-			if !call.ConnectedTime.IsZero() {
-				p.ConnectedTime = call.ConnectedTime.Time
-			}
-			if p.EndTime.IsZero() && p.State.Ended() {
-				p.EndTime = call.DisconnectedTime.Time
-			}
-		} else if wp.State != "" {
-			wp.legState(&p)
-		} else if !p.EndTime.IsZero() {
-			// No call (another media type): all we know is that it ended.
-			p.State = StateDisconnected
+		var activity []time.Time
+		p.Communications, activity = wp.communications()
+		if len(p.Communications) == 0 {
+			// The notification shape: what there is sits on the participant.
+			p.Held, p.Muted, p.Direction, p.DisconnectType = wp.Held, wp.Muted, wp.Direction, wp.DisconnectType
 		}
+		p.applyCommunications(wp.State, activity)
 		c.Participants = append(c.Participants, p)
 	}
+	c.setMedia()
 	return c
 }
 
-// pickCall chooses the call that describes the participant now: a call that
-// has not ended beats one that has, and among equals the latest activity
-// wins (later entries win ties, Genesys appends new calls).
-func pickCall(calls []wireCall) *wireCall {
-	var best *wireCall
-	for i := range calls {
-		cur := &calls[i]
-		if best == nil {
-			best = cur
-			continue
-		}
-		curEnded, bestEnded := normState(cur.State).Ended(), normState(best.State).Ended()
-		if curEnded != bestEnded {
-			if !curEnded {
-				best = cur
-			}
-			continue
-		}
-		if !activity(cur).Before(activity(best)) {
-			best = cur
-		}
+// setMedia fills Media and MediaType from the participants.
+func (c *Conversation) setMedia() {
+	c.Media = conversationMedia(c.Participants)
+	if len(c.Media) > 0 {
+		c.MediaType = string(c.Media[0])
 	}
-	return best
 }
 
-func activity(c *wireCall) time.Time {
-	return latest(c.StartAlertingTime, c.ConnectedTime, c.StartHoldTime, c.DisconnectedTime)
-}
-
-func (w *wireCallConversation) model() *Conversation {
+func (w *wireFamilyConversation) model() *Conversation {
 	c := &Conversation{
 		ID:           w.ID,
 		Name:         w.Name,
-		MediaType:    "voice",
 		Participants: make([]Participant, 0, len(w.Participants)),
 	}
 	for _, wp := range w.Participants {
 		p := wp.participant()
-		wp.legState(&p)
 		if wp.User != nil {
 			p.UserID = wp.User.ID
 		}
@@ -252,12 +305,51 @@ func (w *wireCallConversation) model() *Conversation {
 		if wp.ExternalContact != nil {
 			p.ExternalContactID = wp.ExternalContact.ID
 		}
-		// The calls shape has no conversation start time; the earliest
+		// The family shape is one session of the family's medium, its state
+		// on the participant.
+		comm := wireComm{
+			State: wp.State, Direction: wp.Direction, Held: wp.Held, Muted: wp.Muted,
+			DisconnectType: wp.DisconnectType, StartAlertingTime: wp.StartAlertingTime,
+			StartHoldTime: wp.StartHoldTime, ConnectedTime: wp.ConnectedTime, DisconnectedTime: wp.EndTime,
+			Type: wp.Type, ToAddress: wp.ToAddress, FromAddress: wp.FromAddress,
+		}
+		p.Communications = []Communication{comm.model(w.media)}
+		p.applyCommunications(wp.State, []time.Time{comm.activity()})
+		// The family shapes have no conversation start time; the earliest
 		// participant start is the closest thing.
 		if !p.StartTime.IsZero() && (c.StartTime.IsZero() || p.StartTime.Before(c.StartTime)) {
 			c.StartTime = p.StartTime
 		}
 		c.Participants = append(c.Participants, p)
 	}
+	c.setMedia()
 	return c
+}
+
+// otherFamilies are the other media families the answer points at
+// (otherMediaUris).
+func (w *wireFamilyConversation) otherFamilies() []EndpointFamily {
+	var out []EndpointFamily
+	for _, u := range w.OtherMediaURIs {
+		if f, ok := familyFromURI(u, w.ID); ok && f != w.media.family() && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// familyFromURI reads an otherMediaUris entry, e.g.
+// /api/v2/conversations/messages/{id}; only the families this client knows,
+// for the same conversation.
+func familyFromURI(u, convID string) (EndpointFamily, bool) {
+	rest, ok := strings.CutPrefix(u, "/api/v2/conversations/")
+	if !ok {
+		return "", false
+	}
+	seg, id, ok := strings.Cut(rest, "/")
+	if !ok || !idEqual(id, convID) {
+		return "", false
+	}
+	f := EndpointFamily(seg)
+	return f, familyMedia(f) != ""
 }
