@@ -105,9 +105,11 @@ type Client struct {
 	loginURL  string
 	endpoints EndpointFamily
 	// preferCalls is learned in FamilyAuto mode: Genesys answered not.a.user
-	// on the generic family, so the calls family is used from then on (and
-	// the other way round).
+	// on the generic family, so the media families (calls for voice) are
+	// used from then on (and the other way round).
 	preferCalls atomic.Bool
+	// hints are the media of the participants read lately (family.go).
+	hints mediaHints
 
 	http      *http.Client
 	log       *slog.Logger

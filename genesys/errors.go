@@ -214,7 +214,8 @@ func ErrorKind(err error) Kind {
 		return KindUnknown
 	}
 	var inErr *InputError
-	if errors.As(err, &inErr) {
+	var mErr *MediaError
+	if errors.As(err, &inErr) || errors.As(err, &mErr) {
 		return KindInput
 	}
 	if errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrParticipantNotFound) || errors.Is(err, ErrQueueNotFound) {
@@ -293,9 +294,9 @@ func CorrelationID(err error) string {
 // practice the view permissions are what an admin must grant.
 func permissionFor(op string) string {
 	switch op {
-	case opPatchParticipant, opPatchCallParticipant:
+	case opPatchParticipant, opPatchCallParticipant, opPatchCallbackParticipant, opPatchChatParticipant, opPatchEmailParticipant, opPatchMessageParticipant:
 		return "conversation:communication:disconnect"
-	case opGetConversation, opGetCall:
+	case opGetConversation, opGetCall, opGetCallback, opGetChat, opGetEmail, opGetMessage:
 		return "conversation:communication:view"
 	case opSearchUsers, opGetUser:
 		return "directory:user:view"
@@ -313,6 +314,9 @@ func permissionFor(op string) string {
 func UserMessage(err error) string {
 	if err == nil {
 		return ""
+	}
+	if msg, ok := mediaMessage(err); ok {
+		return msg
 	}
 	if msg, ok := localMessage(err); ok {
 		return msg

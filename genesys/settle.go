@@ -33,7 +33,7 @@ const settleTimeout = 2 * time.Second
 // effect, the conversation is re-read, and a participant that has left (or
 // a conversation that is over) means the earlier attempt did the work. A
 // re-read that fails says nothing: the PATCH is sent again.
-func (c *Client) legGone(conversationID, participantID string) func(ctx context.Context) bool {
+func (c *Client) legGone(conversationID, participantID string, m Media) func(ctx context.Context) bool {
 	return func(ctx context.Context) bool {
 		ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 		defer cancel()
@@ -44,7 +44,8 @@ func (c *Client) legGone(conversationID, participantID string) func(ctx context.
 			return gone
 		}
 		p, ok := findParticipant(conv, participantID)
-		gone := ok && p.State.Ended() || !conv.EndTime.IsZero()
+		// A media family ends that medium's sessions (m); others may go on.
+		gone := ok && (p.State.Ended() || m != "" && sessionsEnded(p, m)) || !conv.EndTime.IsZero()
 		c.log.Debug("re-read before re-sending the PATCH", "conversation_id", conversationID, "participant_id", participantID, "gone", gone)
 		return gone
 	}
