@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +53,15 @@ func FuzzDecodeConversation(f *testing.F) {
 	if b, err := os.ReadFile(filepath.Join("testdata", "generic-multicall.json")); err == nil {
 		f.Add(b, false)
 	}
+	// Every medium, as the synthesized answers have it (the family answer
+	// through the calls family's decoder, which every family shares).
+	fixtures, _ := filepath.Glob(filepath.Join("testdata", "conversations", "*.json"))
+	for _, name := range fixtures {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b, strings.HasPrefix(filepath.Base(name), "family-"))
+		}
+	}
+	f.Add([]byte(`{"id":"x","participants":[{"id":"p","messages":[{"state":"connected","type":"whatsapp","toAddress":{"addressNormalized":"+1"}}],"videos":[{"state":"alerting","audioMuted":true}]}]}`), false)
 	f.Add([]byte(`{"id":"x","participants":[{"id":"p","purpose":"agent","state":"connected","user":{"id":"u"}}]}`), true)
 	f.Add([]byte(`{"id":"x","participants":[{"calls":[{},{"state":"DISCONNECTED","disconnectedTime":"2024-01-01T00:00:00Z"}]}]}`), false)
 	f.Add([]byte(`{"id":"x","participants":null}`), true)
@@ -73,10 +83,19 @@ func FuzzDecodeConversation(f *testing.F) {
 			t.Fatalf("decoded %#v", conv)
 		}
 		for _, p := range conv.ActiveParticipants() {
-			if p.State.Ended() || p.State == "" {
+			if p.State.Ended() || p.State == "" || !p.State.Live() {
 				t.Fatalf("active participant in state %q", p.State)
 			}
 		}
+		for _, p := range conv.Participants {
+			if p.Label() == "" {
+				t.Fatalf("participant %q has no label", p.ID)
+			}
+			if len(p.Communications) > 0 && p.Media == "" {
+				t.Fatalf("participant %q with sessions has no medium", p.ID)
+			}
+		}
+		_ = conv.MediaLabel()
 		_ = conv.Ended()
 	})
 }

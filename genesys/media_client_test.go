@@ -53,7 +53,7 @@ func TestDisconnectEveryMedia(t *testing.T) {
 	for _, mc := range mediaCases {
 		t.Run(mc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := genesystest.NewTB(t)
+			srv := newEmulator(t)
 			c := newClient(t, srv, nil)
 			src := mc.conversation(srv)
 			conv, err := c.GetConversation(ctx, src.ID)
@@ -110,7 +110,7 @@ func TestFamilyFallbackEveryMedia(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				srv := genesystest.NewTB(t)
+				srv := newEmulator(t)
 				srv.RefuseClientCredentials(genesystest.OpPatchParticipant)
 				c := newClient(t, srv, nil)
 				src := mc.conversation(srv)
@@ -185,7 +185,7 @@ func TestFamilyDocumentedErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(string(tc.media)+"/"+tc.code, func(t *testing.T) {
 			t.Parallel()
-			srv := genesystest.NewTB(t)
+			srv := newEmulator(t)
 			if !tc.viaGeneric {
 				srv.RefuseClientCredentials(genesystest.OpPatchParticipant)
 			}
@@ -219,7 +219,7 @@ func TestFamilyDocumentedErrors(t *testing.T) {
 func TestCallsForcedOnOtherMedia(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	c := newClient(t, srv, func(cfg *Config) { cfg.Endpoints = FamilyCalls })
 	wa := srv.WhatsAppConversation()
 	_, err := c.GetConversation(ctx, wa.ID)
@@ -256,7 +256,7 @@ func TestCallsForcedOnOtherMedia(t *testing.T) {
 func TestCallsFamilyFollowsOtherMedia(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	srv.RefuseClientCredentials(genesystest.OpGetConversation)
 	c := newClient(t, srv, nil)
 	wa := srv.WhatsAppConversation()
@@ -279,7 +279,7 @@ func TestCallsFamilyFollowsOtherMedia(t *testing.T) {
 func TestConfirmFamilyDisconnectOfOneMedium(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := genesystest.NewTB(t)
+	srv := newEmulator(t)
 	srv.RefuseClientCredentials(genesystest.OpPatchParticipant)
 	c := newClient(t, srv, nil)
 	src := srv.AddConversation(genesystest.Conversation{Participants: []genesystest.Participant{

@@ -3,6 +3,7 @@ package genesystest
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -10,27 +11,20 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// loadSchema reads the schema data the emulator is checked against.
-func loadSchema(t *testing.T) map[string]any {
+// loadSchemaDoc reads the whole schema data (paths too, not only the
+// definitions loadSchema keeps).
+func loadSchemaDoc(t *testing.T) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(openAPIPath(t))
+	p := filepath.Join("testdata", "openapi-subset.json")
+	raw, err := os.ReadFile(p)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the Genesys schema %s is missing: %v", p, err)
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("schema: %v", err)
+		t.Fatalf("%s: %v", p, err)
 	}
 	return doc
-}
-
-func schemaDefs(t *testing.T, doc map[string]any) map[string]map[string]any {
-	t.Helper()
-	defs := map[string]map[string]any{}
-	for k, v := range doc["definitions"].(map[string]any) {
-		defs[k] = v.(map[string]any)
-	}
-	return defs
 }
 
 // multiMediaConversation is a voice call and a WhatsApp conversation in
@@ -58,9 +52,8 @@ func multiMediaConversation(s *Server) Conversation {
 // through the generic and the family endpoints, against the schema data.
 func TestMediaResponsesMatchOpenAPI(t *testing.T) {
 	t.Parallel()
-	doc := loadSchema(t)
-	v := &validator{defs: schemaDefs(t, doc)}
-	s := NewTB(t, WithDisconnectDelay(0))
+	v := &validator{defs: loadSchema(t).Definitions}
+	s := newServer(t, WithDisconnectDelay(0))
 	tok := token(t, s)
 
 	convs := map[string]Conversation{
@@ -137,8 +130,7 @@ func TestMediaResponsesMatchOpenAPI(t *testing.T) {
 // operation-specific error codes is the schema data's x-inin-error-codes.
 func TestDocumentedErrorsMatchSchema(t *testing.T) {
 	t.Parallel()
-	doc := loadSchema(t)
-	paths := doc["paths"].(map[string]any)
+	paths := loadSchemaDoc(t)["paths"].(map[string]any)
 	standard := map[string]bool{}
 	for _, c := range []string{"bad.request", "invalid.date", "invalid.value", "authentication.required", "bad.credentials", "missing.permissions", "not.authorized", "missing.any.permissions", "not.found", "unsupported.media.type", "too.many.requests", "internal.server.error", "service.unavailable", "authentication.request.timeout", "request.timeout", "general.bad.request", "general.conflict", "invalid.update.wrong.version"} {
 		standard[c] = true
@@ -179,7 +171,7 @@ func TestDocumentedErrorsMatchSchema(t *testing.T) {
 			t.Errorf("%s (-schema +emulator):\n%s", op, diff)
 		}
 	}
-	s := NewTB(t)
+	s := newServer(t)
 	if err := s.InjectDocumentedError(OpPatchMessageParticipant, "not.a.user", 1); err == nil {
 		t.Error("an undocumented code was accepted")
 	}

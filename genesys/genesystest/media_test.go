@@ -45,7 +45,7 @@ func genericView(t *testing.T, s *Server, tok, id string) map[string]map[string]
 
 func TestMediaFamilyPatch(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t, WithDisconnectDelay(0))
+	s := newServer(t, WithDisconnectDelay(0))
 	tok := token(t, s)
 	multi := multiMediaConversation(s)
 	cust, agent := multi.Participants[0], multi.Participants[2]
@@ -112,7 +112,7 @@ func TestMediaFamilyPatch(t *testing.T) {
 
 func TestMediaFamilyGet(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t, WithDisconnectDelay(0))
+	s := newServer(t, WithDisconnectDelay(0))
 	tok := token(t, s)
 	wa := s.WhatsAppConversation()
 	type fam struct {
@@ -160,7 +160,7 @@ func TestMediaFamilyGet(t *testing.T) {
 
 func TestDuplicateLegCallback(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t, WithDisconnectDelay(0))
+	s := newServer(t, WithDisconnectDelay(0))
 	c := s.DuplicateLegCallback()
 	var live, ended int
 	for _, p := range c.Participants {
@@ -183,7 +183,7 @@ func TestDuplicateLegCallback(t *testing.T) {
 
 func TestInjectDocumentedError(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t, WithDisconnectDelay(0))
+	s := newServer(t, WithDisconnectDelay(0))
 	tok := token(t, s)
 	em := s.MediaConversation(MediaEmail, "")
 	if err := s.InjectDocumentedError(OpPatchEmailParticipant, "postino.error.wrong.org", 1); err != nil {
@@ -203,7 +203,7 @@ func TestInjectDocumentedError(t *testing.T) {
 
 func TestAnalyticsMedia(t *testing.T) {
 	t.Parallel()
-	s := NewTB(t)
+	s := newServer(t)
 	tok := token(t, s)
 	voice := s.ThreePartyConference()
 	wa := s.WhatsAppConversation()
