@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ type ConversationFilter struct {
 	Phone string
 	// QueueID is a queue id: conversations that went through the queue.
 	QueueID string
+	// Media narrows the search to one medium (voice, callback, chat, email,
+	// message); "" finds conversations of every medium.
+	Media Media
 	// PageSize is the analytics page size; 0 means DefaultFindPageSize, at
 	// most MaxFindPageSize.
 	PageSize int
@@ -60,6 +64,9 @@ func (f ConversationFilter) String() string {
 	if f.QueueID != "" {
 		parts = append(parts, "queue "+f.QueueID)
 	}
+	if f.Media != "" {
+		parts = append(parts, "media "+string(f.Media))
+	}
 	return strings.Join(parts, ", ")
 }
 
@@ -68,10 +75,12 @@ func (f ConversationFilter) String() string {
 // re-read the conversation (GetConversation, or LiveConversations) before
 // acting on it.
 type ConversationSummary struct {
-	ID           string               `json:"id"`
-	StartTime    time.Time            `json:"startTime,omitzero"`
-	Direction    string               `json:"direction,omitempty"` // originatingDirection: inbound or outbound
-	QueueIDs     []string             `json:"queueIds,omitempty"`  // queues its segments went through, in order of first use
+	ID        string    `json:"id"`
+	StartTime time.Time `json:"startTime,omitzero"`
+	Direction string    `json:"direction,omitempty"` // originatingDirection: inbound or outbound
+	QueueIDs  []string  `json:"queueIds,omitempty"`  // queues its segments went through, in order of first use
+	// Media are the media of its sessions (analytics mediaType), each once.
+	Media        []Media              `json:"media,omitempty"`
 	Participants []SummaryParticipant `json:"participants"`
 }
 
@@ -147,7 +156,8 @@ func findInterval(now time.Time) (start, end time.Time) {
 	return today.AddDate(0, 0, -1), now.Add(time.Minute).Truncate(time.Second)
 }
 
-// buildQuery is the ConversationQuery for one page.
+// buildQuery is the ConversationQuery for one page: conversations of every
+// medium unless f.Media narrows it.
 //
 // The phone number is sent twice for each of ani and dnis: as "tel:+1…"
 // (how Genesys stores the numbers of telephony legs) and as "+1…" (how
@@ -164,18 +174,28 @@ func buildQuery(f ConversationFilter, start, end time.Time, pageSize, page int) 
 			{Type: "dimension", Dimension: "conversationEnd", Operator: "notExists"},
 		}}},
 	}
-	seg := queryFilter{Type: "and", Predicates: []queryPredicate{dimension("mediaType", "voice")}}
+	seg := queryFilter{Type: "and"}
+	if f.Media != "" {
+		seg.Predicates = append(seg.Predicates, dimension("mediaType", string(f.Media)))
+	}
 	if f.UserID != "" {
 		seg.Predicates = append(seg.Predicates, dimension("userId", strings.ToLower(f.UserID)))
 	}
 	if f.QueueID != "" {
 		seg.Predicates = append(seg.Predicates, dimension("queueId", strings.ToLower(f.QueueID)))
 	}
-	q.SegmentFilters = []queryFilter{seg}
+	if len(seg.Predicates) > 0 {
+		q.SegmentFilters = []queryFilter{seg}
+	}
 	if f.Phone != "" {
+		digits := strings.TrimPrefix(f.Phone, "+")
 		q.SegmentFilters = append(q.SegmentFilters, queryFilter{Type: "or", Predicates: []queryPredicate{
 			dimension("ani", "tel:"+f.Phone), dimension("ani", f.Phone),
 			dimension("dnis", "tel:"+f.Phone), dimension("dnis", f.Phone),
+			// Messaging sessions (SMS, WhatsApp) carry the number as their
+			// from or to address, with or without the "+".
+			dimension("addressFrom", f.Phone), dimension("addressFrom", digits),
+			dimension("addressTo", f.Phone), dimension("addressTo", digits),
 		}})
 	}
 	return q
@@ -230,6 +250,9 @@ func (w wireAnalyticsConversation) model() ConversationSummary {
 	for _, wp := range w.Participants {
 		p := SummaryParticipant{ID: wp.ParticipantID, Name: wp.ParticipantName, Purpose: strings.ToLower(wp.Purpose), UserID: wp.UserID}
 		for _, ses := range wp.Sessions {
+			if m := Media(strings.ToLower(ses.MediaType)); m != "" && !slices.Contains(s.Media, m) {
+				s.Media = append(s.Media, m)
+			}
 			if p.ANI == "" {
 				p.ANI = ses.ANI
 			}
@@ -251,6 +274,9 @@ func (w wireAnalyticsConversation) model() ConversationSummary {
 func (f ConversationFilter) validate() (pageSize, maxPages int, err error) {
 	if f.UserID == "" && f.Phone == "" && f.QueueID == "" {
 		return 0, 0, &InputError{Field: "filter", Message: "say what to search for: an agent (user id), a phone number or a queue"}
+	}
+	if f.Media != "" && !slices.Contains(mediaOrder, f.Media) {
+		return 0, 0, &InputError{Field: "media", Value: shorten(string(f.Media), 32), Message: fmt.Sprintf("media %q is not one of voice, callback, chat, email, message", shorten(string(f.Media), 32))}
 	}
 	if f.UserID != "" {
 		if err := ValidateID("user id", f.UserID); err != nil {

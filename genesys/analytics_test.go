@@ -71,24 +71,31 @@ func TestFindConversationsQueryBody(t *testing.T) {
 		filter ConversationFilter
 		segs   []any
 	}{
+		// Every medium unless narrowed.
 		{"user", ConversationFilter{UserID: strings.ToUpper(user)}, []any{
+			map[string]any{"type": "and", "predicates": []any{dim("userId", user)}},
+		}},
+		{"user, voice only", ConversationFilter{UserID: user, Media: MediaVoice}, []any{
 			map[string]any{"type": "and", "predicates": []any{dim("mediaType", "voice"), dim("userId", user)}},
 		}},
-		{"queue", ConversationFilter{QueueID: queue, PageSize: 10}, []any{
-			map[string]any{"type": "and", "predicates": []any{dim("mediaType", "voice"), dim("queueId", queue)}},
+		{"queue, messages only", ConversationFilter{QueueID: queue, PageSize: 10, Media: MediaMessage}, []any{
+			map[string]any{"type": "and", "predicates": []any{dim("mediaType", "message"), dim("queueId", queue)}},
 		}},
 		{"phone", ConversationFilter{Phone: "+13175550123"}, []any{
-			map[string]any{"type": "and", "predicates": []any{dim("mediaType", "voice")}},
 			map[string]any{"type": "or", "predicates": []any{
 				dim("ani", "tel:+13175550123"), dim("ani", "+13175550123"),
 				dim("dnis", "tel:+13175550123"), dim("dnis", "+13175550123"),
+				dim("addressFrom", "+13175550123"), dim("addressFrom", "13175550123"),
+				dim("addressTo", "+13175550123"), dim("addressTo", "13175550123"),
 			}},
 		}},
-		{"all three", ConversationFilter{UserID: user, QueueID: queue, Phone: "+442079460958"}, []any{
-			map[string]any{"type": "and", "predicates": []any{dim("mediaType", "voice"), dim("userId", user), dim("queueId", queue)}},
+		{"all three", ConversationFilter{UserID: user, QueueID: queue, Phone: "+442079460958", Media: MediaCallback}, []any{
+			map[string]any{"type": "and", "predicates": []any{dim("mediaType", "callback"), dim("userId", user), dim("queueId", queue)}},
 			map[string]any{"type": "or", "predicates": []any{
 				dim("ani", "tel:+442079460958"), dim("ani", "+442079460958"),
 				dim("dnis", "tel:+442079460958"), dim("dnis", "+442079460958"),
+				dim("addressFrom", "+442079460958"), dim("addressFrom", "442079460958"),
+				dim("addressTo", "+442079460958"), dim("addressTo", "442079460958"),
 			}},
 		}},
 	}
@@ -221,7 +228,7 @@ func TestFindConversationsAgainstEmulator(t *testing.T) {
 	}
 	got := res.Conversations[0]
 	want := ConversationSummary{
-		ID: f.newest.ID, StartTime: f.newest.StartTime.Truncate(time.Millisecond), Direction: "inbound", QueueIDs: []string{f.queue.ID},
+		ID: f.newest.ID, StartTime: f.newest.StartTime.Truncate(time.Millisecond), Direction: "inbound", QueueIDs: []string{f.queue.ID}, Media: []Media{MediaVoice},
 		Participants: []SummaryParticipant{
 			{ID: f.newest.Participants[0].ID, Name: "Caller", Purpose: "customer", ANI: "tel:+13175550188", DNIS: "tel:+18005550100"},
 			{ID: f.newest.Participants[1].ID, Name: "Billing", Purpose: "acd"},

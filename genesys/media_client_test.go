@@ -3,6 +3,7 @@ package genesys
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -305,3 +306,68 @@ func TestConfirmFamilyDisconnectOfOneMedium(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// TestFindEveryMedia: a search finds in-progress conversations of every
+// medium unless narrowed; a phone number finds messaging conversations by
+// their addresses.
+func TestFindEveryMedia(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := newEmulator(t)
+	c := newClient(t, srv, nil)
+	voice := srv.ThreePartyConference()
+	wa := srv.WhatsAppConversation()
+	cb := srv.MediaConversation(string(MediaCallback), "")
+	em := srv.MediaConversation(string(MediaEmail), "")
+	agent := voice.Participants[2].UserID
+	sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
+	found := func(f ConversationFilter) []string {
+		t.Helper()
+		res, err := c.FindConversations(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range res.Conversations {
+			out = append(out, s.ID)
+			if len(s.Media) == 0 {
+				t.Errorf("summary %s has no media", s.ID)
+			}
+		}
+		return sorted(out...)
+	}
+	tests := []struct {
+		name   string
+		filter ConversationFilter
+		want   []string
+	}{
+		{"agent, every medium", ConversationFilter{UserID: agent}, sorted(voice.ID, wa.ID, cb.ID, em.ID)},
+		{"agent, voice", ConversationFilter{UserID: agent, Media: MediaVoice}, []string{voice.ID}},
+		{"agent, message", ConversationFilter{UserID: agent, Media: MediaMessage}, []string{wa.ID}},
+		{"agent, callback", ConversationFilter{UserID: agent, Media: MediaCallback}, []string{cb.ID}},
+		{"agent, email", ConversationFilter{UserID: agent, Media: MediaEmail}, []string{em.ID}},
+		{"agent, chat", ConversationFilter{UserID: agent, Media: MediaChat}, nil},
+		{"WhatsApp number", ConversationFilter{Phone: genesystest.WhatsAppCustomerPhone}, []string{wa.ID}},
+	}
+	for _, tc := range tests {
+		if diff := cmp.Diff(tc.want, found(tc.filter)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	if _, err := c.FindConversations(ctx, ConversationFilter{UserID: agent, Media: "fax"}); ErrorKind(err) != KindInput {
+		t.Errorf("media fax: %v", err)
+	}
+	// The phone selector matches the WhatsApp customer's address.
+	conv, err := c.GetConversation(ctx, wa.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := GuessSelector(genesystest.WhatsAppCustomerPhone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Identify(ctx, conv, sel)
+	if err != nil || len(got) != 1 || got[0].Purpose != "customer" {
+		t.Errorf("identify by WhatsApp number: %+v, %v", got, err)
+	}
+}

@@ -291,13 +291,19 @@ func purposeMatches(want, purpose string) bool {
 }
 
 // participantHasPhone checks Address, ANI and DNIS of customer and external
-// legs, and only Address of the others: an agent leg's ANI/DNIS carry the
-// customer's number.
+// legs, and the from and to addresses of their messages (SMS, WhatsApp);
+// only Address of the others: an agent leg's ANI/DNIS and message
+// addresses carry the customer's number.
 func participantHasPhone(p Participant, digits string) bool {
 	fields := []string{p.Address}
 	switch strings.ToLower(p.Purpose) {
 	case "customer", "external":
 		fields = append(fields, p.ANI, p.DNIS)
+		for _, c := range p.Communications {
+			if c.Media == MediaMessage {
+				fields = append(fields, c.FromAddress, c.ToAddress)
+			}
+		}
 	}
 	for _, f := range fields {
 		if phoneMatch(addressDigits(f), digits) {
