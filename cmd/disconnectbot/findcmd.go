@@ -44,15 +44,18 @@ type findOutput struct {
 func (a *app) findCommand() *cobra.Command {
 	var (
 		agent, phone, queue string
+		media               string
 		asJSON              bool
 		limit               int
 	)
 	cmd := &cobra.Command{
-		Use:   "find (--agent E-MAIL|USER-ID | --phone NUMBER | --queue NAME|ID)",
-		Short: "Find calls in progress by agent, phone number or queue",
-		Long: "Find the Genesys voice calls in progress for an agent (e-mail address or Genesys user id), a phone number\n" +
-			"(the ANI or DNIS of a leg; any notation, numbers without a country code are read with find.default_country)\n" +
-			"or a queue (name or id), newest first: conversation id, start, queue, participants.\n\n" +
+		Use:   "find (--agent E-MAIL|USER-ID | --phone NUMBER | --queue NAME|ID) [--media voice|callback|chat|email|message]",
+		Short: "Find conversations in progress by agent, phone number or queue",
+		Long: "Find the Genesys conversations in progress, every medium (voice calls, callbacks, chats, e-mails, messages),\n" +
+			"for an agent (e-mail address or Genesys user id), a phone number (the ANI or DNIS of a leg, or the address of\n" +
+			"an SMS or WhatsApp message; any notation, numbers without a country code are read with find.default_country)\n" +
+			"or a queue (name or id), newest first: conversation id, start, media, queue, participants. --media narrows\n" +
+			"the search to one medium.\n\n" +
 			"It searches Genesys analytics (calls that started yesterday or today and have not ended), then re-reads each\n" +
 			"call and leaves out those that have ended since: analytics lags behind the calls.\n\n" +
 			"Needs the Genesys permissions analytics:conversationDetail:view and conversation:communication:view, plus\n" +
@@ -81,6 +84,13 @@ func (a *app) findCommand() *cobra.Command {
 			case cmd.Flags().Changed("phone") && phone == "":
 				return usageErrorf("--phone needs a phone number")
 			}
+			var m genesys.Media
+			if cmd.Flags().Changed("media") {
+				var err error
+				if m, err = genesys.ParseMedia(media); err != nil {
+					return usageErrorf("--media: %s", genesys.UserMessage(err))
+				}
+			}
 			client, err := a.genesysFinder(cmd.Context())
 			if err != nil {
 				return err
@@ -89,12 +99,17 @@ func (a *app) findCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if m != "" {
+				f.Media = m
+				what += " (" + m.Label() + "s only)"
+			}
 			return a.runFind(cmd.Context(), client.Client, f, what, limit, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&agent, "agent", "", "the agent: Genesys e-mail address or user id")
 	cmd.Flags().StringVar(&phone, "phone", "", "a phone number on the call (ANI or DNIS), any notation")
 	cmd.Flags().StringVar(&queue, "queue", "", "the queue: name (exact, or the start of one name) or id")
+	cmd.Flags().StringVar(&media, "media", "", "only this medium: voice, callback, chat, email or message (default: every medium)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	cmd.Flags().IntVar(&limit, "limit", findDefaultLimit, fmt.Sprintf("re-read and show at most this many calls (1 to %d)", findMaxLimit))
 	return cmd
@@ -193,8 +208,8 @@ func (a *app) runFind(ctx context.Context, client *genesys.Client, f genesys.Con
 		return enc.Encode(out)
 	}
 	if len(out.Conversations) == 0 {
-		fmt.Fprintf(a.stdout, "No call in progress found for %s (searched analytics for voice calls that started since %s and have not ended",
-			what, res.Since.UTC().Format(time.RFC3339))
+		fmt.Fprintf(a.stdout, "No call in progress found for %s (searched analytics for %s that started since %s and have not ended",
+			what, searchedMedia(f.Media), res.Since.UTC().Format(time.RFC3339))
 		if live.Ended > 0 {
 			fmt.Fprintf(a.stdout, "; %d that analytics still listed have ended", live.Ended)
 		}
@@ -214,7 +229,7 @@ func (a *app) runFind(ctx context.Context, client *genesys.Client, f genesys.Con
 // printFound prints one row per call, newest first.
 func printFound(w io.Writer, convs []*genesys.Conversation) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONVERSATION ID\tSTART\tQUEUE\tPARTICIPANTS")
+	fmt.Fprintln(tw, "CONVERSATION ID\tSTART\tMEDIA\tQUEUE\tPARTICIPANTS")
 	for _, c := range convs {
 		start := "-"
 		if !c.StartTime.IsZero() {
@@ -231,7 +246,15 @@ func printFound(w io.Writer, convs []*genesys.Conversation) {
 		for _, p := range c.ActiveParticipants() {
 			people = append(people, fmt.Sprintf("%s (%s)", dash(p.Name), dash(p.Purpose)))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, start, dash(queue), dash(strings.Join(people, ", ")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, start, dash(c.MediaLabel()), dash(queue), dash(strings.Join(people, ", ")))
 	}
 	tw.Flush()
+}
+
+// searchedMedia says what a search looked for.
+func searchedMedia(m genesys.Media) string {
+	if m == "" {
+		return "conversations of every medium"
+	}
+	return m.Label() + "s"
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,7 +45,9 @@ func (a *app) participantsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "participants <conversation-id>",
 		Short: "List the participants of a Genesys conversation",
-		Long: "List the participants of a Genesys conversation: name, purpose, state, ids and address.\n" +
+		Long: "List the participants of a Genesys conversation, every medium: name, purpose, medium (voice call, callback,\n" +
+			"chat, e-mail, WhatsApp/SMS/web message, video, …), state, ids and address; --json carries each participant's\n" +
+			"communications (media sessions) with their states.\n" +
 			"Needs the Genesys permission conversation:communication:view.",
 		Args: exactArgs(1, "a conversation id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -97,8 +100,8 @@ func genesysError(err error) error {
 
 func printConversation(w io.Writer, conv *genesys.Conversation, now time.Time) {
 	fmt.Fprintf(w, "Conversation %s", conv.ID)
-	if conv.MediaType != "" {
-		fmt.Fprintf(w, " (%s)", conv.MediaType)
+	if len(conv.Media) > 0 {
+		fmt.Fprintf(w, " (%s)", termText(conv.MediaLabel()))
 	}
 	if !conv.StartTime.IsZero() {
 		fmt.Fprintf(w, ", started %s (%s ago)", conv.StartTime.UTC().Format(time.RFC3339), now.Sub(conv.StartTime).Round(time.Second))
@@ -112,7 +115,7 @@ func printConversation(w io.Writer, conv *genesys.Conversation, now time.Time) {
 
 func printParticipants(w io.Writer, ps []genesys.Participant) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPURPOSE\tSTATE\tFLAGS\tPARTICIPANT ID\tUSER ID\tADDRESS")
+	fmt.Fprintln(tw, "NAME\tPURPOSE\tMEDIA\tSTATE\tFLAGS\tPARTICIPANT ID\tUSER ID\tADDRESS")
 	for _, p := range ps {
 		var flags []string
 		if p.Active() {
@@ -128,10 +131,25 @@ func printParticipants(w io.Writer, ps []genesys.Participant) {
 		if addr == "" {
 			addr = p.ANI
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(p.Name), dash(p.Purpose), dash(string(p.State)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(p.Name), dash(p.Purpose), dash(mediaColumn(p)), dash(string(p.State)),
 			dash(strings.Join(flags, ",")), p.ID, dash(p.UserID), dash(addr))
 	}
 	tw.Flush()
+}
+
+// mediaColumn names the participant's medium (the session it is on now),
+// and its other media after a "+": "voice call+co-browse".
+func mediaColumn(p genesys.Participant) string {
+	if p.Media == "" {
+		return ""
+	}
+	out := []string{p.Label()}
+	for _, c := range p.Communications {
+		if c.Media != p.Media && !slices.Contains(out, c.Label()) {
+			out = append(out, c.Label())
+		}
+	}
+	return strings.Join(out, "+")
 }
 
 // dash prints text from Genesys in a table or a prompt: terminal-safe
@@ -237,6 +255,9 @@ func (a *app) runDisconnect(ctx context.Context, convID string, sel genesys.Sele
 	}
 	p := matches[0]
 	desc := fmt.Sprintf("%s (%s, participant %s) from conversation %s", dash(p.Name), dash(p.Purpose), p.ID, conv.ID)
+	if p.Media != "" && p.Media != genesys.MediaVoice {
+		desc = fmt.Sprintf("%s (%s, %s, participant %s) from conversation %s", dash(p.Name), dash(p.Purpose), dash(p.Label()), p.ID, conv.ID)
+	}
 	if dryRun {
 		fmt.Fprintf(a.stdout, "Would disconnect %s. Nothing was changed (--dry-run).\n", desc)
 		return nil
@@ -260,6 +281,9 @@ func (a *app) runDisconnect(ctx context.Context, convID string, sel genesys.Sele
 	conf, err := client.ConfirmDisconnect(ctx, conv.ID, p.ID)
 	if err != nil || !conf.Confirmed {
 		detail := "Genesys accepted the request but the participant is still on the call; check the call"
+		if p.Media != "" && p.Media != genesys.MediaVoice {
+			detail = "Genesys accepted the request but the participant is still on the " + dash(p.Label()) + "; check the conversation"
+		}
 		if err != nil {
 			detail += " (" + genesysMessage(err) + ")"
 		}
