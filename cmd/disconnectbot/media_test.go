@@ -13,7 +13,7 @@ import (
 // medium; --json carries the communications.
 func TestCLIParticipantsEveryMedia(t *testing.T) {
 	t.Parallel()
-	gen := newGenesys(t)
+	gen := newEmulator(t)
 	e := cliEnv(gen)
 	for _, tc := range []struct {
 		media, messageType, label string
@@ -52,7 +52,7 @@ func TestCLIParticipantsEveryMedia(t *testing.T) {
 // TestCLIFindMedia: find covers every medium and --media narrows it.
 func TestCLIFindMedia(t *testing.T) {
 	t.Parallel()
-	gen := newGenesys(t)
+	gen := newEmulator(t)
 	e := cliEnv(gen)
 	voice := gen.ThreePartyConference()
 	wa := gen.WhatsAppConversation()
@@ -81,7 +81,7 @@ func TestCLIFindMedia(t *testing.T) {
 // phone number, and Genesys confirms it.
 func TestCLIDisconnectMessage(t *testing.T) {
 	t.Parallel()
-	gen := newGenesys(t)
+	gen := newEmulator(t)
 	e := cliEnv(gen)
 	wa := gen.WhatsAppConversation()
 	res := runCLI(t, cliRun{env: e}, "disconnect", wa.ID, "--phone", genesystest.WhatsAppCustomerPhone, "--yes")
