@@ -50,8 +50,8 @@ func conversationPath(f EndpointFamily, id string) string {
 }
 
 // MediaError says a conversation (or participant) is not of a medium the
-// configured endpoints can handle: genesys.endpoints is calls, which reads
-// and disconnects voice calls only.
+// configured endpoints can handle: Config.Endpoints is FamilyCalls, which
+// reads and disconnects voice calls only.
 type MediaError struct {
 	ConversationID string
 	// Media are the conversation's other media as Genesys listed them;
@@ -81,7 +81,7 @@ func (e *MediaError) userMessage() string {
 		}
 		what = "That conversation is a " + strings.Join(labels, " + ") + ", not a voice call"
 	}
-	return what + ", and genesys.endpoints is calls (voice only); set genesys.endpoints to auto to act on every medium."
+	return what + ", and the bot's Genesys endpoints are set to calls (voice only); set them to auto to act on every medium."
 }
 
 // mediaHints remembers, per conversation the client read lately, the
@@ -297,7 +297,7 @@ var refusalMessages = map[string]string{
 	"conversation.error.hold.alerting":          "Genesys refused: the interaction is still alerting; try again once it is answered.",
 	"postino.error.answer.not.alerting":         "Genesys's e-mail service refused: the e-mail is no longer in the state the request expects; list the participants again and retry.",
 	"postino.error.transfer.canceled":           "Genesys's e-mail service refused because a pending transfer of that e-mail was canceled; list the participants again and retry.",
-	"postino.error.wrong.org":                   "Genesys's e-mail service says the e-mail belongs to another organization; check that genesys.region and the OAuth client are those of the org that owns the conversation.",
+	"postino.error.wrong.org":                   "Genesys's e-mail service says the e-mail belongs to another organization; check that the bot's Genesys region and OAuth client are those of the org that owns the conversation.",
 }
 
 // mediaMessage is the channel sentence for the errors of other media: a

@@ -228,7 +228,7 @@ func TestCallsForcedOnOtherMedia(t *testing.T) {
 	if !errorsAs(err, &mErr) || ErrorKind(err) != KindInput {
 		t.Fatalf("GET: %v", err)
 	}
-	if msg := UserMessage(err); !strings.Contains(msg, "message, not a voice call") || !strings.Contains(msg, "genesys.endpoints") {
+	if msg := UserMessage(err); !strings.Contains(msg, "message, not a voice call") || !strings.Contains(msg, "set them to auto") {
 		t.Errorf("UserMessage %q", msg)
 	}
 	// A participant known to be on another medium gets no calls PATCH.
