@@ -99,6 +99,10 @@ func (c *conversation) find(pid string) *Participant {
 func (c *conversation) snapshot() Conversation {
 	out := c.Conversation
 	out.Participants = slices.Clone(c.Participants)
+	for i := range out.Participants {
+		// Sessions change under the lock; a snapshot is read without it.
+		out.Participants[i].Communications = slices.Clone(out.Participants[i].Communications)
+	}
 	return out
 }
 
