@@ -180,28 +180,35 @@ func (p *Policy) decide(ctx context.Context, r Request) Decision {
 		return deny(ReasonNotInAllowList, nil)
 	}
 
-	// Answer from fresh cached member lists first so that a member of the
-	// second group does not wait for (or fail on) a fetch of the first.
-	for _, g := range p.groups {
-		if p.cache.cachedMember(g, r.UserID) {
-			return Decision{Allowed: true, Rule: "usergroup:" + g}
+	return p.cache.decide(ctx, p.groups, r.UserID, "usergroup", ReasonNotInAllowList)
+}
+
+// decide allows user when they are a member of one of groups (Rule
+// "<kind>:<group>"), and otherwise denies with notMember, or with
+// ReasonGroupLookupFailed when a lookup failed. Fresh cached member lists
+// answer first, so that a member of the second group does not wait for (or
+// fail on) a fetch of the first.
+func (c *groupCache) decide(ctx context.Context, groups []string, user, kind, notMember string) Decision {
+	for _, g := range groups {
+		if c.cachedMember(g, user) {
+			return Decision{Allowed: true, Rule: kind + ":" + g}
 		}
 	}
 	var errs []error
-	for _, g := range p.groups {
-		member, err := p.cache.isMember(ctx, g, r.UserID)
+	for _, g := range groups {
+		member, err := c.isMember(ctx, g, user)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("usergroup %s: %w", g, err))
+			errs = append(errs, fmt.Errorf("%s %s: %w", kind, g, err))
 			continue
 		}
 		if member {
-			return Decision{Allowed: true, Rule: "usergroup:" + g}
+			return Decision{Allowed: true, Rule: kind + ":" + g}
 		}
 	}
 	if len(errs) > 0 {
 		return deny(ReasonGroupLookupFailed, errors.Join(errs...))
 	}
-	return deny(ReasonNotInAllowList, nil)
+	return deny(notMember, nil)
 }
 
 func (p *Policy) checkRequest(r Request) error {
@@ -282,6 +289,10 @@ func (d Decision) defaultMessage() string {
 		return "disconnectbot has no allow-list yet, so nobody can use it. Ask a disconnectbot admin to set authz.allowed_users or authz.allowed_usergroups."
 	case ReasonGroupLookupFailed:
 		return "disconnectbot couldn't check your Slack user groups just now, so it refused the request. Try again in a minute; if this keeps happening, ask a disconnectbot admin to check the bot's logs."
+	case ReasonOwnRequest:
+		return "You made this request yourself, so you cannot approve it: another supervisor has to. You can withdraw it."
+	case ReasonNotApprover:
+		return "You are not one of the approvers for disconnects that need a second supervisor. Ask an approver, or ask a disconnectbot admin to add you (approval.approvers / approval.approver_usergroups)."
 	case ReasonInvalidRequest:
 		return "disconnectbot couldn't tell who sent this request, so it refused it. Try again; if this keeps happening, ask a disconnectbot admin to check the bot's logs."
 	default:
