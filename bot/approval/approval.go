@@ -12,7 +12,7 @@
 //
 //	version(1) action(1) kind(1) id(8) expires(8, unix seconds, big endian)
 //	team user channel                     (each: length byte + bytes)
-//	disconnect: conversation(16) participant(16) purpose
+//	disconnect: conversation(16) participant(16) purpose name
 //	sweep:      count(uvarint) older-than-seconds(uvarint) queue media
 //	HMAC-SHA256(key, domain || everything above)(32)
 //
@@ -52,6 +52,7 @@ const (
 	maxSlackID  = 32  // Slack ids; real ones are 9 to 11 characters
 	maxPurpose  = 32  // Genesys participant purpose
 	MaxQueueLen = 255 // a sweep's queue filter (name or id), in bytes
+	MaxNameLen  = 255 // a participant's display name, in bytes
 	maxMedia    = 32  // a sweep's media filter
 	maxCount    = 1 << 24
 	maxOlder    = 1 << 32 // seconds (136 years): far beyond any sweep, far inside time.Duration
@@ -109,6 +110,10 @@ type Request struct {
 	// KindDisconnect: whom.
 	ConversationID, ParticipantID string // UUIDs, lower case
 	Purpose                       string // the participant's purpose when asked
+	// Name is how the participant was shown when asked (a name or a masked
+	// number; untrusted text, escape it), so that any replica can redraw
+	// the request without asking Genesys. At most MaxNameLen bytes.
+	Name string
 
 	// KindSweep: what.
 	Sweep Sweep
@@ -241,7 +246,11 @@ func marshal(r Request, action Action) ([]byte, error) {
 		}
 		b = append(b, conv[:]...)
 		b = append(b, part[:]...)
+		if len(r.Name) > MaxNameLen || !utf8.ValidString(r.Name) {
+			bad("name is longer than %d bytes or not UTF-8", MaxNameLen)
+		}
 		b = appendString(b, r.Purpose)
+		b = appendString(b, r.Name)
 	case KindSweep:
 		sw := r.Sweep
 		if sw.Count < 0 || sw.Count > maxCount {
@@ -322,7 +331,7 @@ func unmarshal(body []byte) (Request, Action, error) {
 	case KindDisconnect:
 		r.ConversationID = formatUUID(rd.bytes(16))
 		r.ParticipantID = formatUUID(rd.bytes(16))
-		r.Purpose = rd.str()
+		r.Purpose, r.Name = rd.str(), rd.str()
 	case KindSweep:
 		count, older := rd.uvarint(), rd.uvarint()
 		if count > maxCount || older > maxOlder {

@@ -31,7 +31,7 @@ func disconnectRequest() Request {
 		ID: "0123456789abcdef", Kind: KindDisconnect, Expires: testNow.Add(5 * time.Minute),
 		TeamID: "T0TEAM0001", UserID: "U0SUPER001", ChannelID: "C0SUPPORT1",
 		ConversationID: "7a1d2e3f-4b5c-4d6e-8f70-8192a3b4c5d6", ParticipantID: "a1111111-1111-4111-8111-111111111111",
-		Purpose: "customer",
+		Purpose: "customer", Name: "Pat <!channel> Smith",
 	}
 }
 
@@ -55,6 +55,7 @@ func worstCase(kind Kind) Request {
 	case KindDisconnect:
 		r.ConversationID, r.ParticipantID = "ffffffff-ffff-ffff-ffff-ffffffffffff", "ffffffff-ffff-ffff-ffff-ffffffffffff"
 		r.Purpose = strings.Repeat("p", maxPurpose)
+		r.Name = strings.Repeat("€", MaxNameLen/3)
 	case KindSweep:
 		// A three-byte rune repeated up to the byte limit (255 = 85 × 3).
 		r.Sweep = Sweep{Count: maxCount, OlderThan: maxOlder * time.Second, Queue: strings.Repeat("€", MaxQueueLen/3), Media: strings.Repeat("m", maxMedia)}
@@ -121,6 +122,11 @@ func TestValueSizeWorstCase(t *testing.T) {
 	over.Sweep.Queue += "x"
 	if _, err := s.Sign(over, Approve); err == nil {
 		t.Errorf("a %d-byte queue filter was signed", len(over.Sweep.Queue))
+	}
+	over = worstCase(KindDisconnect)
+	over.Name += "x"
+	if _, err := s.Sign(over, Approve); err == nil {
+		t.Errorf("a %d-byte name was signed", len(over.Name))
 	}
 }
 
@@ -272,6 +278,8 @@ func TestSignRefusesBadFields(t *testing.T) {
 		{"unknown kind", func(r *Request) { r.Kind = 7 }, Approve},
 		{"negative count", func(r *Request) { *r = sweepRequest(); r.Sweep.Count = -1 }, Approve},
 		{"fractional older-than", func(r *Request) { *r = sweepRequest(); r.Sweep.OlderThan = 1500 * time.Millisecond }, Approve},
+		{"name not utf-8", func(r *Request) { r.Name = "Pat \xff" }, Approve},
+		{"name too long", func(r *Request) { r.Name = strings.Repeat("x", MaxNameLen+1) }, Approve},
 		{"queue not utf-8", func(r *Request) { *r = sweepRequest(); r.Sweep.Queue = "\xff" }, Approve},
 		{"media with spaces", func(r *Request) { *r = sweepRequest(); r.Sweep.Media = "voice chat" }, Approve},
 	} {
