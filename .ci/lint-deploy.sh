@@ -131,7 +131,7 @@ common_checks() {
 	has "$f" '^ +mountPath: /etc/disconnectbot$' 'config mounted at /etc/disconnectbot'
 	has "$f" '^ +- /etc/disconnectbot/config.yaml$' 'run --config /etc/disconnectbot/config.yaml'
 	for v in DISCONNECTBOT_SLACK_APP_TOKEN DISCONNECTBOT_SLACK_BOT_TOKEN \
-		DISCONNECTBOT_GENESYS_CLIENT_ID DISCONNECTBOT_GENESYS_CLIENT_SECRET; do
+		DISCONNECTBOT_GENESYS_CLIENT_ID DISCONNECTBOT_GENESYS_CLIENT_SECRET DISCONNECTBOT_APPROVAL_SECRET; do
 		grep -A3 -E "^ +- name: $v\$" "$f" | grep -qE '^ +secretKeyRef:$' || die "$(basename "$f"): $v not from a secretKeyRef"
 		pass
 	done
@@ -152,6 +152,8 @@ has "$f" '^ +preferredDuringSchedulingIgnoredDuringExecution:$' 'preferred pod a
 has "$f" '^ +topologyKey: kubernetes.io/hostname$' 'anti-affinity across nodes'
 has "$f" '^ +checksum/secret: [0-9a-f]{64}$' 'checksum/secret annotation'
 has "$f" '^ +containerPort: 8080$' 'containerPort 8080'
+has "$f" '^  approval-secret: ' 'the approval signing key in the Secret'
+has "$f" '^ +required_for:$' 'approval.required_for in the ConfigMap'
 hasnt "$f" '^kind: ServiceMonitor$' 'ServiceMonitor (disabled by default)'
 hasnt "$f" '^kind: PrometheusRule$' 'PrometheusRule (disabled by default)'
 hasnt "$f" 'grafana_dashboard' 'dashboard ConfigMap (disabled by default)'
@@ -163,7 +165,7 @@ f=$WORK/existing.yaml
 common_checks "$f"
 hasnt "$f" '^kind: Secret$' 'a chart-managed Secret'
 hasnt "$f" 'checksum/secret' 'checksum/secret with an existing Secret'
-count "$f" '^ +name: disconnectbot-credentials$' 4 'secretKeyRef to the existing Secret'
+count "$f" '^ +name: disconnectbot-credentials$' 5 'secretKeyRef to the existing Secret (4 credentials and the approval key)'
 has "$f" '^ +key: app-token$' 'custom secret key names'
 has "$f" '^kind: ServiceMonitor$' 'a ServiceMonitor'
 has "$f" '^ +path: /metrics$' 'ServiceMonitor scraping /metrics'
@@ -239,6 +241,14 @@ must_fail "terminationGracePeriodSeconds without a margin above shutdown.grace" 
 	-f "$CHART/ci/secrets-values.yaml" --set config.shutdown.grace=30s
 must_fail "terminationGracePeriodSeconds below a grace in minutes" 'set terminationGracePeriodSeconds to 96 or more' \
 	-f "$CHART/ci/secrets-values.yaml" --set config.shutdown.grace=1m30.5s --set terminationGracePeriodSeconds=60
+must_fail "approval on without a signing key" 'config\.approval\.required_for is set: set secrets\.approvalSecret' \
+	-f "$CHART/ci/secrets-values.yaml" --set secrets.approvalSecret=
+must_fail "approval signing key too short" 'secrets\.approvalSecret is shorter than 32 bytes' \
+	-f "$CHART/ci/secrets-values.yaml" --set secrets.approvalSecret=short
+must_fail "approval signing key in the ConfigMap" "at '/config/approval': additional properties 'secret' not allowed" \
+	-f "$CHART/ci/secrets-values.yaml" --set config.approval.secret=x
+must_fail "misspelled approval purpose" "at '/config/approval/required_for/0'" \
+	-f "$CHART/ci/secrets-values.yaml" --set 'config.approval.required_for={customers}'
 must_fail "misspelled top-level value" "additional properties 'replicas' not allowed" \
 	-f "$CHART/ci/secrets-values.yaml" --set replicas=3
 must_fail "dashboard flag given as a string" "at '/grafanaDashboard/enabled'" \

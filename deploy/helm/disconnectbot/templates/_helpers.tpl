@@ -100,6 +100,13 @@ message otherwise.
 {{- if not (hasPrefix "xoxb-" .Values.secrets.slackBotToken) }}
 {{- fail "secrets.slackBotToken must be the bot user OAuth token (xoxb-…), not a user (xoxp-) or app-level (xapp-) token" }}
 {{- end }}
+{{- $approval := .Values.config.approval | default dict }}
+{{- if and $approval.required_for (not .Values.secrets.approvalSecret) }}
+{{- fail "config.approval.required_for is set: set secrets.approvalSecret to a random key of at least 32 bytes shared by all replicas (e.g. --set-string secrets.approvalSecret=\"$(openssl rand -base64 48)\"), or keep it in existingSecret" }}
+{{- end }}
+{{- if and .Values.secrets.approvalSecret (lt (len .Values.secrets.approvalSecret) 32) }}
+{{- fail "secrets.approvalSecret is shorter than 32 bytes: use e.g. the output of openssl rand -base64 48" }}
+{{- end }}
 {{- include "disconnectbot.fullname" . }}
 {{- else }}
 {{- fail "no credentials: set existingSecret to the name of a Secret you manage, or set secrets.create=true with secrets.slackAppToken, secrets.slackBotToken, secrets.genesysClientId and secrets.genesysClientSecret" }}
@@ -117,6 +124,7 @@ slackAppToken: slack-app-token
 slackBotToken: slack-bot-token
 genesysClientId: genesys-client-id
 genesysClientSecret: genesys-client-secret
+approvalSecret: approval-secret
 {{- end }}
 {{- end }}
 
@@ -125,7 +133,7 @@ config.yaml contents. Refuses credentials in the plain-text ConfigMap.
 */}}
 {{- define "disconnectbot.configYAML" -}}
 {{- $c := .Values.config }}
-{{- range $section, $keys := dict "slack" (list "app_token" "bot_token") "genesys" (list "client_id" "client_secret") }}
+{{- range $section, $keys := dict "slack" (list "app_token" "bot_token") "genesys" (list "client_id" "client_secret") "approval" (list "secret") }}
 {{- $s := get $c $section | default dict }}
 {{- range $k := $keys }}
 {{- if hasKey $s $k }}
