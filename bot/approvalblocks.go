@@ -223,7 +223,7 @@ func approvalExpiredMessage(r approval.Request) Message {
 		nobody = "nothing was swept"
 	}
 	return approvalDecidedMessage(r, approvalStateExpired, "",
-		fmt.Sprintf(":hourglass: *Expired at %s*, %s. Nobody approved it in time; run the command again to ask again.", clock(r.Expires), nobody),
+		fmt.Sprintf(":hourglass: *Expired at %s*, %s. Run the command again to ask again.", clock(r.Expires), nobody),
 		fmt.Sprintf("Expired at %s, %s.", clock(r.Expires), nobody), r.Expires)
 }
 
