@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/bot/approval"
 )
 
@@ -122,7 +123,7 @@ func approvalDetails(r approval.Request, extra ...string) string {
 // approvalRequestMessage is the in-channel request: who asks, for whom, from
 // which call, why approval is needed and until when, with Approve (behind a
 // confirm dialog), Deny and Withdraw.
-func approvalRequestMessage(v approvalRequestView, now time.Time) Message {
+func approvalRequestMessage(v approvalRequestView, now time.Time) message {
 	r := v.req
 	md, text := approvalTarget(r)
 	body := fmt.Sprintf(":raised_hand: *Approval needed.* %s asks to %s %s.", mention(r.UserID), approvalVerb(r), md)
@@ -145,7 +146,7 @@ func approvalRequestMessage(v approvalRequestView, now time.Time) Message {
 		),
 		contextLine("approval_details", approvalDetails(r, "requested "+clock(now))),
 	}
-	return Message{
+	return message{
 		Text:   fmt.Sprintf("Approval needed: %s asks to %s %s. Expires at %s.", mention(r.UserID), approvalVerb(r), text, clock(r.Expires)),
 		Blocks: blocks,
 	}
@@ -185,9 +186,9 @@ func approvalStateBlock(state, user, text string) slack.Block {
 
 // approvalDecidedMessage is a request that needs nothing more: its buttons
 // are gone, and it says what was asked, what happened and who decided.
-func approvalDecidedMessage(r approval.Request, state, by, headline, text string, at time.Time) Message {
+func approvalDecidedMessage(r approval.Request, state, by, headline, text string, at time.Time) message {
 	md, plainTarget := approvalTarget(r)
-	return Message{
+	return message{
 		Text: text + " Requested: " + approvalVerb(r) + " " + plainTarget + ".",
 		Blocks: []slack.Block{
 			section("approval_request", headline+"\n"+fmt.Sprintf("Requested by %s: %s %s.", mention(r.UserID), approvalVerb(r), md)),
@@ -199,25 +200,25 @@ func approvalDecidedMessage(r approval.Request, state, by, headline, text string
 // approvalApprovingMessage replaces the buttons as soon as an approver
 // confirms, so the request cannot be approved twice from the message while
 // Genesys works.
-func approvalApprovingMessage(r approval.Request, approver string, at time.Time) Message {
+func approvalApprovingMessage(r approval.Request, approver string, at time.Time) message {
 	return approvalDecidedMessage(r, approvalStateApproving, approver,
 		fmt.Sprintf(":hourglass_flowing_sand: *Approved by %s.* Disconnecting…", mention(approver)),
 		fmt.Sprintf("Approved by %s; disconnecting.", mention(approver)), at)
 }
 
-func approvalDeniedMessage(r approval.Request, denier string, at time.Time) Message {
+func approvalDeniedMessage(r approval.Request, denier string, at time.Time) message {
 	return approvalDecidedMessage(r, approvalStateDenied, denier,
 		fmt.Sprintf(":no_entry: *Denied by %s* at %s. Nobody was disconnected.", mention(denier), clock(at)),
 		fmt.Sprintf("Denied by %s at %s; nobody was disconnected.", mention(denier), clock(at)), at)
 }
 
-func approvalWithdrawnMessage(r approval.Request, at time.Time) Message {
+func approvalWithdrawnMessage(r approval.Request, at time.Time) message {
 	return approvalDecidedMessage(r, approvalStateWithdrawn, r.UserID,
 		fmt.Sprintf(":leftwards_arrow_with_hook: *Withdrawn by %s* at %s. Nobody was disconnected.", mention(r.UserID), clock(at)),
 		fmt.Sprintf("Withdrawn by %s at %s; nobody was disconnected.", mention(r.UserID), clock(at)), at)
 }
 
-func approvalExpiredMessage(r approval.Request) Message {
+func approvalExpiredMessage(r approval.Request) message {
 	nobody := "nobody was disconnected"
 	if r.Kind == approval.KindSweep {
 		nobody = "nothing was swept"
@@ -230,8 +231,8 @@ func approvalExpiredMessage(r approval.Request) Message {
 // approvalOutcomeMessage is the request once approved and carried out: who
 // asked, who approved, the result and Genesys's correlation id, under the
 // same outcome text a direct disconnect posts.
-func approvalOutcomeMessage(r approval.Request, o Outcome) Message {
-	out := OutcomeMessage(o)
+func approvaloutcomeMessage(r approval.Request, o Outcome) message {
+	out := outcomeMessage(o)
 	header := fmt.Sprintf("*Requested by %s · approved by %s*", mention(r.UserID), mention(o.Actor))
 	result := "result: " + string(o.Status)
 	if o.CorrelationID != "" {
@@ -240,7 +241,7 @@ func approvalOutcomeMessage(r approval.Request, o Outcome) Message {
 	blocks := []slack.Block{section("approval_request", header)}
 	blocks = append(blocks, out.Blocks...)
 	blocks = append(blocks, approvalStateBlock(approvalStateApproved, o.Actor, approvalDetails(r, result)))
-	return Message{
+	return message{
 		Text:   fmt.Sprintf("Requested by %s, approved by %s: %s", mention(r.UserID), mention(o.Actor), out.Text),
 		Blocks: blocks,
 	}
@@ -260,7 +261,7 @@ func decidedState(blockIDs []string) (state, by string, ok bool) {
 			continue
 		}
 		state, by, _ = strings.Cut(rest, ":")
-		if !slackIDRE.MatchString(by) {
+		if !authz.IsUserID(by) {
 			by = ""
 		}
 		return state, by, true

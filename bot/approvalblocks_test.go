@@ -29,22 +29,22 @@ func goldenSweepRequest() approval.Request {
 
 var goldenButtons = approvalButtons{approve: "signed-approve", deny: "signed-deny", withdraw: "signed-withdraw"}
 
-func goldenApprovalMessages() map[string]Message {
+func goldenApprovalMessages() map[string]message {
 	conv := goldenConversation()
 	r, sw := goldenApprovalRequest(), goldenSweepRequest()
 	bob, _ := conv.Participant(r.ParticipantID)
 	const approver = "U0SUPER002"
 	at := goldenNow.Add(2 * time.Minute)
-	return map[string]Message{
+	return map[string]message{
 		"approval_request": approvalRequestMessage(approvalRequestView{req: r, buttons: goldenButtons,
 			why:       "Disconnecting an external participant needs a second supervisor's approval.",
 			approvers: "<@U0SUPER002>, <!subteam^S0LEADS001>", conversation: conversationSummary(conv, goldenNow)}, goldenNow),
 		"approval_request_sweep": approvalRequestMessage(approvalRequestView{req: sw, buttons: goldenButtons,
 			why: "Sweeps need a second supervisor's approval."}, goldenNow),
 		"approval_approving": approvalApprovingMessage(r, approver, at),
-		"approval_approved": approvalOutcomeMessage(r, Outcome{Actor: approver, ConversationID: conv.ID, Participant: bob,
+		"approval_approved": approvaloutcomeMessage(r, Outcome{Actor: approver, ConversationID: conv.ID, Participant: bob,
 			Status: OutcomeConfirmed, CorrelationID: "corr-123", At: at}),
-		"approval_approved_failed": approvalOutcomeMessage(r, Outcome{Actor: approver, ConversationID: conv.ID, Participant: bob,
+		"approval_approved_failed": approvaloutcomeMessage(r, Outcome{Actor: approver, ConversationID: conv.ID, Participant: bob,
 			Status: OutcomeFailed, Reason: "Genesys refused the request (HTTP 403).", CorrelationID: "corr-403", At: at}),
 		"approval_denied":        approvalDeniedMessage(r, approver, at),
 		"approval_withdrawn":     approvalWithdrawnMessage(r, at),
@@ -121,12 +121,12 @@ func TestApprovalMessagesWithinLimits(t *testing.T) {
 	long := strings.Repeat("x", approval.MaxValueLen)
 	buttons := approvalButtons{approve: long, deny: long, withdraw: long}
 	conv := goldenConversation()
-	for name, msg := range map[string]Message{
+	for name, msg := range map[string]message{
 		"request":       approvalRequestMessage(approvalRequestView{req: r, buttons: buttons, why: "Why.", approvers: "<@U0SUPER002>", conversation: conversationSummary(conv, goldenNow)}, goldenNow),
 		"sweep request": approvalRequestMessage(approvalRequestView{req: sw, buttons: buttons, why: "Why."}, goldenNow),
 		"denied":        approvalDeniedMessage(r, "U0SUPER002", goldenNow),
 		"expired sweep": approvalExpiredMessage(sw),
-		"approved": approvalOutcomeMessage(r, Outcome{Actor: "U0SUPER002", ConversationID: conv.ID,
+		"approved": approvaloutcomeMessage(r, Outcome{Actor: "U0SUPER002", ConversationID: conv.ID,
 			Participant: conv.Participants[0], Status: OutcomeUnknown, Reason: strings.Repeat("r", 500), At: goldenNow}),
 	} {
 		raw, err := json.Marshal(msg.Blocks)
@@ -141,7 +141,7 @@ func TestApprovalMessagesWithinLimits(t *testing.T) {
 
 func TestDecidedState(t *testing.T) {
 	t.Parallel()
-	ids := func(m Message) []string {
+	ids := func(m message) []string {
 		var out []string
 		raw, _ := json.Marshal(m.Blocks)
 		var blocks []struct {
