@@ -40,6 +40,11 @@ type Config struct {
 	// Authz is the allow-list. An empty TeamID is filled in with the
 	// workspace of the bot token (auth.test).
 	Authz authz.Config
+	// Approval is the four-eyes policy (off when it requires nothing), and
+	// ApprovalSecret the key that signs its requests' buttons, the same on
+	// every replica; New refuses an enabled policy without a valid key.
+	Approval       authz.ApprovalConfig
+	ApprovalSecret string
 
 	Log     *slog.Logger // nil logs nothing
 	Metrics Metrics      // nil counts nothing
@@ -61,6 +66,7 @@ type App struct {
 	handler   *handler
 	transport *socketTransport
 	policy    *authz.Policy
+	approval  *authz.ApprovalPolicy
 }
 
 // New checks the bot token with auth.test, builds the allow-list (an
@@ -103,6 +109,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	approvalCfg := cfg.Approval
+	if approvalCfg.GroupTTL == 0 {
+		approvalCfg.GroupTTL = acfg.GroupTTL
+	}
+	approvals, setup, err := newApproval(approvalCfg, cfg.ApprovalSecret, SlackGroups{API: api}, acfg.Contact)
+	if err != nil {
+		return nil, err
+	}
 	h := &handler{
 		Genesys:      cfg.Genesys,
 		Authz:        policy,
@@ -111,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Metrics:      cfg.Metrics,
 		AuditChannel: cfg.AuditChannel,
 		Now:          cfg.Now,
+		Approval:     setup,
 	}
 	if cfg.Finder != nil {
 		h.Finder, h.SlackUsers = cfg.Finder, slackUserDirectory{API: api}
@@ -119,13 +134,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		log: cfg.Log.With("component", "slack"), metrics: cfg.Metrics,
 		grace: cfg.Grace, workTimeout: cfg.WorkTimeout, pingInterval: cfg.PingInterval, dialer: cfg.Dialer,
 	})
-	return &App{handler: h, transport: t, policy: policy}, nil
+	return &App{handler: h, transport: t, policy: policy, approval: approvals}, nil
 }
 
 // Run connects and serves until ctx is cancelled, then lets in-flight work
 // finish and report within the grace period and returns nil. It returns ErrFatalAuth
 // (wrapped) if Slack refuses the app token.
-func (a *App) Run(ctx context.Context) error { return a.transport.run(ctx) }
+func (a *App) Run(ctx context.Context) error {
+	defer a.handler.stopApprovals()
+	return a.transport.run(ctx)
+}
+
+// Approval is the four-eyes policy the bot enforces.
+func (a *App) Approval() *authz.ApprovalPolicy { return a.approval }
 
 // Connected reports whether the Socket Mode connection is up.
 func (a *App) Connected() bool { return a.transport.connected.Load() }

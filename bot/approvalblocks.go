@@ -11,14 +11,6 @@ import (
 	"github.com/disconnectbot/disconnectbot/bot/approval"
 )
 
-// The buttons of an approval request. Unlike the picker's they are in the
-// channel, for everyone to see; who may click which is decided on the click.
-const (
-	actionApprove  = "approval_approve"
-	actionDeny     = "approval_deny"
-	actionWithdraw = "approval_withdraw"
-)
-
 // Block ids of approval messages. A request is pending as long as its
 // message has the blockApprovalActions block; once decided, the message
 // carries a block whose id says how and by whom
@@ -37,9 +29,6 @@ const (
 	approvalStateWithdrawn = "withdrawn"
 	approvalStateExpired   = "expired"
 )
-
-// approvalButtons are the signed values of a request's three buttons.
-type approvalButtons struct{ approve, deny, withdraw string }
 
 // approvalRequestView is everything an in-channel request shows besides
 // what is signed into its buttons.
@@ -231,7 +220,7 @@ func approvalExpiredMessage(r approval.Request) message {
 // approvalOutcomeMessage is the request once approved and carried out: who
 // asked, who approved, the result and Genesys's correlation id, under the
 // same outcome text a direct disconnect posts.
-func approvaloutcomeMessage(r approval.Request, o Outcome) message {
+func approvalOutcomeMessage(r approval.Request, o Outcome) message {
 	out := outcomeMessage(o)
 	header := fmt.Sprintf("*Requested by %s · approved by %s*", mention(r.UserID), mention(o.Actor))
 	result := "result: " + string(o.Status)

@@ -42,9 +42,9 @@ func goldenApprovalMessages() map[string]message {
 		"approval_request_sweep": approvalRequestMessage(approvalRequestView{req: sw, buttons: goldenButtons,
 			why: "Sweeps need a second supervisor's approval."}, goldenNow),
 		"approval_approving": approvalApprovingMessage(r, approver, at),
-		"approval_approved": approvaloutcomeMessage(r, Outcome{Actor: approver, ConversationID: conv.ID, Participant: bob,
+		"approval_approved": approvalOutcomeMessage(r, Outcome{Actor: approver, ConversationID: conv.ID, Participant: bob,
 			Status: OutcomeConfirmed, CorrelationID: "corr-123", At: at}),
-		"approval_approved_failed": approvaloutcomeMessage(r, Outcome{Actor: approver, ConversationID: conv.ID, Participant: bob,
+		"approval_approved_failed": approvalOutcomeMessage(r, Outcome{Actor: approver, ConversationID: conv.ID, Participant: bob,
 			Status: OutcomeFailed, Reason: "Genesys refused the request (HTTP 403).", CorrelationID: "corr-403", At: at}),
 		"approval_denied":        approvalDeniedMessage(r, approver, at),
 		"approval_withdrawn":     approvalWithdrawnMessage(r, at),
@@ -126,7 +126,7 @@ func TestApprovalMessagesWithinLimits(t *testing.T) {
 		"sweep request": approvalRequestMessage(approvalRequestView{req: sw, buttons: buttons, why: "Why."}, goldenNow),
 		"denied":        approvalDeniedMessage(r, "U0SUPER002", goldenNow),
 		"expired sweep": approvalExpiredMessage(sw),
-		"approved": approvaloutcomeMessage(r, Outcome{Actor: "U0SUPER002", ConversationID: conv.ID,
+		"approved": approvalOutcomeMessage(r, Outcome{Actor: "U0SUPER002", ConversationID: conv.ID,
 			Participant: conv.Participants[0], Status: OutcomeUnknown, Reason: strings.Repeat("r", 500), At: goldenNow}),
 	} {
 		raw, err := json.Marshal(msg.Blocks)

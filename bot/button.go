@@ -3,7 +3,9 @@ package bot
 import (
 	"errors"
 	"strings"
+	"time"
 
+	"github.com/disconnectbot/disconnectbot/bot/approval"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
@@ -110,3 +112,65 @@ func decodeConversationButton(s string) (conversationID, who string, err error) 
 	}
 	return strings.ToLower(id), "", nil
 }
+
+// The buttons of an approval request. Unlike the picker's they are in the
+// channel, for everyone to see; who may click which is decided on the click.
+// Their values are signed (package approval): each carries the whole
+// request and the action it does, so the action id must agree with it.
+const (
+	actionApprove  = "approval_approve"
+	actionDeny     = "approval_deny"
+	actionWithdraw = "approval_withdraw"
+)
+
+// approvalButtons are the signed values of a request's three buttons.
+type approvalButtons struct{ approve, deny, withdraw string }
+
+// signApprovalButtons signs r into the values of its three buttons.
+func signApprovalButtons(s *approval.Signer, r approval.Request) (approvalButtons, error) {
+	var b approvalButtons
+	for _, x := range []struct {
+		dst    *string
+		action approval.Action
+	}{{&b.approve, approval.Approve}, {&b.deny, approval.Deny}, {&b.withdraw, approval.Withdraw}} {
+		v, err := s.Sign(r, x.action)
+		if err != nil {
+			return approvalButtons{}, err
+		}
+		*x.dst = v
+	}
+	return b, nil
+}
+
+// approvalAction is the action an approval button's id names (0 for any
+// other id).
+func approvalAction(actionID string) approval.Action {
+	switch actionID {
+	case actionApprove:
+		return approval.Approve
+	case actionDeny:
+		return approval.Deny
+	case actionWithdraw:
+		return approval.Withdraw
+	}
+	return 0
+}
+
+// verifyApprovalButton checks a click on an approval button: the signature
+// and expiry (approval.Signer.Verify), that the value signs the action of
+// the button it came from, and that it is clicked in the channel it was
+// posted to. An expired request comes back with approval.ErrExpired.
+func verifyApprovalButton(s *approval.Signer, actionID, value, channel string, now time.Time) (approval.Request, approval.Action, error) {
+	r, action, err := s.Verify(value, now)
+	if err != nil {
+		return r, action, err
+	}
+	if action != approvalAction(actionID) || r.ChannelID != channel {
+		return approval.Request{}, 0, errApprovalMisplaced
+	}
+	return r, action, nil
+}
+
+// errApprovalMisplaced: a genuine value under another button or in another
+// channel. Refused like a forged one.
+var errApprovalMisplaced = errors.New("approval button value used out of place")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
@@ -90,13 +91,20 @@ func (h *handler) disconnect(ctx context.Context, req clickRequest, value button
 		r.purpose = p.Purpose
 		return r
 	}
+	if h.approvalRequired(p.Purpose) {
+		// Nothing goes to Genesys; the participant is free for the
+		// approver's claim as soon as the request is in the channel.
+		release()
+		return h.requestApproval(ctx, req, conv, p) // approvalflow.go
+	}
 	r := h.carryOut(ctx, req, conv, p)
 	r.purpose = p.Purpose
 	return r
 }
 
 // claim marks a participant as being disconnected by user. It returns the
-// function that ends the claim, or nil and the user who holds it already.
+// function that ends the claim (safe to call more than once), or nil and
+// the user who holds it already.
 func (h *handler) claim(value buttonValue, user string) (release func(), holder string) {
 	key := value.ConversationID + "/" + value.ParticipantID
 	h.mu.Lock()
@@ -108,11 +116,11 @@ func (h *handler) claim(value buttonValue, user string) (release func(), holder 
 		return nil, other
 	}
 	h.inflight[key] = user
-	return func() {
+	return sync.OnceFunc(func() {
 		h.mu.Lock()
 		delete(h.inflight, key)
 		h.mu.Unlock()
-	}, ""
+	}), ""
 }
 
 // stale answers a click on a participant who has left the call since the
@@ -141,7 +149,15 @@ func (h *handler) carryOut(ctx context.Context, req clickRequest, conv *genesys.
 		defer close(progressDone)
 		h.reply(ctx, req.replyTo(), progressMessage(conv.ID, p), respondOptions{Replace: true})
 	}()
-	outcome := Outcome{Actor: req.UserID, ConversationID: conv.ID, Participant: p}
+	outcome, r := h.execute(ctx, conv, p, req.UserID)
+	h.publishOutcome(ctx, req, outcome, progressDone)
+	return r
+}
+
+// execute disconnects p on actor's behalf and confirms it: the Genesys part
+// of a disconnect, shared by a direct click and an approval.
+func (h *handler) execute(ctx context.Context, conv *genesys.Conversation, p genesys.Participant, actor string) (Outcome, result) {
+	outcome := Outcome{Actor: actor, ConversationID: conv.ID, Participant: p}
 	var r result
 	dr, err := h.Genesys.DisconnectParticipant(ctx, conv.ID, p.ID)
 	switch {
@@ -159,8 +175,7 @@ func (h *handler) carryOut(ctx context.Context, req clickRequest, conv *genesys.
 	}
 	r.outcome, r.correlationID = string(outcome.Status), outcome.CorrelationID
 	outcome.At = h.now()
-	h.publishOutcome(ctx, req, outcome, progressDone)
-	return r
+	return outcome, r
 }
 
 // confirm waits for Genesys to show the participant gone.

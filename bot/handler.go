@@ -40,6 +40,9 @@ type responder interface {
 	// PostEphemeral shows msg to one user in a channel (chat.postEphemeral):
 	// the fallback when a response_url does not work.
 	PostEphemeral(ctx context.Context, channel, user string, msg message) error
+	// Update replaces a message the bot posted (chat.update): an approval
+	// request, once decided.
+	Update(ctx context.Context, channel, ts string, msg message) error
 }
 
 // slashRequest is one /disconnect invocation.
@@ -60,6 +63,12 @@ type clickRequest struct {
 	// Redelivered is set when Slack sent this envelope again because it
 	// missed the ack of an earlier delivery (retry_attempt > 0).
 	Redelivered bool
+	// MessageTS is the message the button is on (container.message_ts);
+	// MessageBlockIDs are the block ids of that message as Slack sent it
+	// with the click, which tell whether an approval request is still
+	// pending (decidedState).
+	MessageTS       string
+	MessageBlockIDs []string
 }
 
 // replyTo is where a private answer goes: the request's response_url, and the
@@ -95,10 +104,15 @@ type handler struct {
 	SlackUsers slackUsers
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Approval, when set, is the four-eyes policy (approvalflow.go).
+	Approval *approvalSetup
+	// Sweeps runs approved sweeps; nil until the bulk sweep is wired.
+	Sweeps sweepRunner
 
-	mu       sync.Mutex
-	inflight map[string]string // conversation/participant → Slack user acting on it
-	recent   *recentSet        // trigger ids already handled, against redelivery
+	approvals approvals // what this replica saw of approval requests
+	mu        sync.Mutex
+	inflight  map[string]string // conversation/participant → Slack user acting on it
+	recent    *recentSet        // trigger ids already handled, against redelivery
 }
 
 func (h *handler) now() time.Time {
@@ -291,12 +305,14 @@ func (h *handler) HandleClick(ctx context.Context, req clickRequest) {
 		h.Log.Warn("unknown action", "action_id", truncate(req.ActionID, 64), "slack_user", req.UserID)
 		h.reply(ctx, req.replyTo(), errorMessage("That button is not one disconnectbot knows. Run `/disconnect` again."), respondOptions{})
 		e.result = done(outcomeBadButton, "unknown_action")
+	case clickApproval:
+		e.action, e.result = "approval", h.approvalClick(ctx, req) // approvalflow.go
 	default:
 		e.result = h.disconnectClick(ctx, req)
 	}
 	h.record(e)
 	h.metrics().Click(kind, e.outcome)
-	if kind == clickDisconnect || kind == clickUnknown {
+	if kind == clickDisconnect || kind == clickUnknown || e.step == stepExecuted {
 		h.metrics().Disconnect(e.outcome)
 	}
 }
@@ -310,6 +326,8 @@ func clickKind(actionID string) string {
 		return clickConversation
 	case strings.HasPrefix(actionID, actionDisconnect+":"):
 		return clickDisconnect
+	case approvalAction(actionID) != 0:
+		return clickApproval
 	}
 	return clickUnknown
 }

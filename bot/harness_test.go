@@ -56,6 +56,10 @@ type harnessOptions struct {
 	find bool
 	// now fixes the bot's clock (bot.Config.Now).
 	now func() time.Time
+	// approval turns on four eyes (e2e_approval_test.go), signed with
+	// approvalSecret.
+	approval       *authz.ApprovalConfig
+	approvalSecret string
 }
 
 func newHarness(t *testing.T, opts harnessOptions) *harness {
@@ -99,6 +103,9 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 		HTTPClient: &http.Client{Timeout: 5 * time.Second}, PingInterval: 2 * time.Second,
 		Genesys: gc, Authz: acfg, Log: log, AuditChannel: opts.auditChannel,
 		Grace: opts.grace, WorkTimeout: opts.workTimeout, Now: opts.now,
+	}
+	if opts.approval != nil {
+		cfg.Approval, cfg.ApprovalSecret = *opts.approval, opts.approvalSecret
 	}
 	if opts.find {
 		cfg.Finder = struct {

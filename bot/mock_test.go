@@ -130,7 +130,7 @@ func (m *mockSlackUsers) UserEmail(ctx context.Context, userID string) (string, 
 
 // sent is one message the flow handed to the responder.
 type sent struct {
-	kind string // "respond", "post" or "ephemeral"
+	kind string // "respond", "post", "ephemeral" or "update"
 	to   string // response_url or channel
 	msg  message
 	opts respondOptions
@@ -170,6 +170,11 @@ func (m *mockResponder) Post(_ context.Context, channel string, msg message) (st
 
 func (m *mockResponder) PostEphemeral(_ context.Context, channel, _ string, msg message) error {
 	m.record(sent{kind: "ephemeral", to: channel, msg: msg})
+	return nil
+}
+
+func (m *mockResponder) Update(_ context.Context, channel, ts string, msg message) error {
+	m.record(sent{kind: "update", to: channel + "/" + ts, msg: msg})
 	return nil
 }
 

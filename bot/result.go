@@ -49,6 +49,9 @@ type result struct {
 	correlationID   string
 	// The target, as far as the flow got.
 	conversation, participant, purpose string
+	// Approval steps (approvalflow.go): the request id, the step and who
+	// asked; empty for everything else.
+	requestID, step, requester string
 }
 
 // done is a result with an outcome and a reason only.
@@ -76,7 +79,20 @@ func (h *handler) audit(e auditEntry) {
 		slog.Int("genesys_status", e.genesysStatus),
 		slog.String("correlation_id", e.correlationID),
 		slog.Int64("duration_ms", time.Since(e.start).Milliseconds()),
+		// Only approval lines carry these, so every other line keeps its keys.
+		slog.Attr{Key: "request_id", Value: optional(e.requestID)},
+		slog.Attr{Key: "approval_step", Value: optional(e.step)},
+		slog.Attr{Key: "requested_by", Value: optional(e.requester)},
 	)
+}
+
+// optional is s as a log value, or an empty group (which slog leaves out of
+// the line) when s is "".
+func optional(s string) slog.Value {
+	if s == "" {
+		return slog.GroupValue()
+	}
+	return slog.StringValue(s)
 }
 
 // genesysFailure turns a Genesys error into the safe text a user sees and the

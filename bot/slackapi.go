@@ -163,6 +163,14 @@ func (s *slackAPI) Post(ctx context.Context, channel string, msg message) (strin
 	return ts, err
 }
 
+// Update replaces the content of a message the bot posted.
+func (s *slackAPI) Update(ctx context.Context, channel, ts string, msg message) error {
+	return s.withRateLimit(ctx, func() error {
+		_, _, _, err := s.API.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+		return err
+	})
+}
+
 // withRateLimit retries f while Slack rate-limits it, as long as the wait
 // stays under MaxRateLimitWait in total.
 func (s *slackAPI) withRateLimit(ctx context.Context, f func() error) error {

@@ -287,6 +287,10 @@ func (r *socketTransport) interactive(workCtx context.Context, evt socketmode.Ev
 		if click.TeamID == "" {
 			click.TeamID = cb.User.TeamID
 		}
+		click.MessageTS = cb.Container.MessageTs
+		for _, b := range cb.Message.Blocks.BlockSet {
+			click.MessageBlockIDs = append(click.MessageBlockIDs, b.ID())
+		}
 		r.work(workCtx, func(ctx context.Context) { r.handler.HandleClick(ctx, click) })
 	}
 }

@@ -16,12 +16,13 @@ import (
 const (
 	KindPost      = "post"      // chat.postMessage
 	KindEphemeral = "ephemeral" // chat.postEphemeral
+	KindUpdate    = "update"    // chat.update
 	KindResponse  = "response"  // a post to a response_url
 	KindAck       = "ack"       // a message in a slash command's ack payload
 )
 
 // Message is one message-bearing event the bot caused. Messages are never
-// mutated: a replace_original response is a new Message
+// mutated: a chat.update or a replace_original response is a new Message
 // with the TS of the message it changed.
 type Message struct {
 	Kind    string

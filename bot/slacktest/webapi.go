@@ -3,6 +3,7 @@ package slacktest
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -170,6 +171,7 @@ func (s *Server) methods() map[string]func(url.Values) apiResp {
 		"auth.test":             s.authTest,
 		"chat.postMessage":      s.chatPostMessage,
 		"chat.postEphemeral":    s.chatPostEphemeral,
+		"chat.update":           s.chatUpdate,
 		"usergroups.users.list": s.usergroupsUsersList,
 		"users.info":            s.usersInfo,
 	}
@@ -197,8 +199,8 @@ func (s *Server) authTest(url.Values) apiResp {
 	return r
 }
 
-// messageJSON is the message object Slack returns from chat.postMessage
-// and puts into block_actions payloads.
+// messageJSON is the message object Slack returns from chat.postMessage and
+// chat.update and puts into block_actions payloads.
 func (s *Server) messageJSON(m Message) map[string]any {
 	out := map[string]any{
 		"type":   "message",
@@ -326,4 +328,43 @@ func (s *Server) usersInfo(v url.Values) apiResp {
 		return apiErr("user_not_found")
 	}
 	return apiResp{"ok": true, "user": s.userJSON(u, v.Get("include_locale") == "true")}
+}
+
+// chatUpdate replaces a message the bot posted. Ephemeral messages cannot be
+// updated (Slack: only through their response_url); a message the bot
+// never posted, or a deleted one, is message_not_found.
+func (s *Server) chatUpdate(v url.Values) apiResp {
+	s.mu.Lock()
+	ch, ok := s.lookupChannelLocked(v.Get("channel"))
+	k := msgKey{ch.ID, v.Get("ts")}
+	cur := s.visible[k]
+	var prev Message
+	found := cur != nil && !cur.deleted
+	if found {
+		prev = cur.msg
+	}
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		return apiErr("channel_not_found")
+	case !found:
+		return apiErr("message_not_found")
+	case prev.User != "":
+		return apiErr("cant_update_message")
+	}
+	if !v.Has("blocks") {
+		// Slack keeps the previous blocks when the update carries none.
+		v = url.Values(maps.Clone(v))
+		v.Set("blocks", string(prev.Blocks))
+	}
+	text, blocks, errResp := s.content(v)
+	if errResp != nil {
+		return errResp
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := Message{Kind: KindUpdate, Channel: ch.ID, TS: k.ts, ThreadTS: prev.ThreadTS, Text: text, Blocks: blocks, Time: time.Now()}
+	cur.msg = m
+	s.addMessageLocked(m, false)
+	return apiResp{"ok": true, "channel": ch.ID, "ts": k.ts, "text": text, "message": s.messageJSON(m)}
 }

@@ -384,3 +384,49 @@ func TestInvalidBlocksThroughSlackGo(t *testing.T) {
 		t.Errorf("ephemeral: %v", err)
 	}
 }
+
+// TestChatUpdate: chat.update replaces a posted message in place (Current
+// shows the new content under the same ts), keeps the blocks when it sends
+// none, and refuses ephemeral, unknown and other-channel messages as Slack
+// does.
+func TestChatUpdate(t *testing.T) {
+	t.Parallel()
+	s := newFake(t, Options{})
+	api := newAPI(s)
+	_, ts, err := api.PostMessage("C1", slack.MsgOptionText("hello", false), slack.MsgOptionBlocks(testBlocks...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uch, uts, utext, err := api.UpdateMessage("C1", ts, slack.MsgOptionText("updated", false))
+	if err != nil || uch != "C1" || uts != ts || utext != "updated" {
+		t.Fatalf("UpdateMessage = %q %q %q %v", uch, uts, utext, err)
+	}
+	msgs := s.Messages()
+	if m := msgs[len(msgs)-1]; m.Kind != KindUpdate || m.TS != ts || m.Text != "updated" || string(m.Blocks) != string(msgs[0].Blocks) {
+		t.Errorf("update = %+v", m)
+	}
+	if cur, ok := s.Current(msgs[0]); !ok || cur.Text != "updated" {
+		t.Errorf("current after the update = %+v %v", cur, ok)
+	}
+	if _, _, _, err := api.UpdateMessage("C1", ts, slack.MsgOptionText("no buttons", false), slack.MsgOptionBlocks(testBlocks[0])); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := s.Current(msgs[0]); len(s.Buttons(cur)) != 0 {
+		t.Errorf("the update that dropped the buttons left %d", len(s.Buttons(cur)))
+	}
+	ets, err := api.PostEphemeral("C1", "U1", slack.MsgOptionText("only you", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		channel, ts, want string
+	}{
+		{"C1", "1.000001", "message_not_found"},
+		{"C1", ets, "cant_update_message"},
+		{"C2", ts, "message_not_found"},
+	} {
+		if _, _, _, err := api.UpdateMessage(tc.channel, tc.ts, slack.MsgOptionText("x", false)); slackErr(err) != tc.want {
+			t.Errorf("update %s/%s: err %v, want %s", tc.channel, tc.ts, err, tc.want)
+		}
+	}
+}
