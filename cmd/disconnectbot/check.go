@@ -84,6 +84,13 @@ func runChecks(ctx context.Context, cfg *Config, w io.Writer) int {
 	default:
 		r.add("Authz", true, "%s", policy.Describe())
 	}
+	var approvalProblems problems
+	cfg.validateApproval(&approvalProblems)
+	if err := approvalProblems.err(); err != nil {
+		r.add("Approval", false, "%v", err)
+	} else if ap, err := authz.NewApproval(cfg.approvalConfig(), bot.SlackGroups{API: api}, nil, ""); err == nil {
+		r.add("Approval", true, "%s", ap.Describe())
+	}
 	return r.failed
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/disconnectbot/disconnectbot/authz"
+	"github.com/disconnectbot/disconnectbot/bot/approval"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
@@ -62,6 +63,13 @@ type Config struct {
 	Find struct {
 		DefaultCountry string `mapstructure:"default_country" default:"US"`
 	} `mapstructure:"find"`
+	Approval struct {
+		RequiredFor        []string      `mapstructure:"required_for"`
+		Approvers          []string      `mapstructure:"approvers"`
+		ApproverUsergroups []string      `mapstructure:"approver_usergroups"`
+		TTL                time.Duration `mapstructure:"ttl" default:"5m"`
+		Secret             string        `mapstructure:"secret"`
+	} `mapstructure:"approval"`
 }
 
 // configKey is one key of Config, as configKeys finds it.
@@ -323,6 +331,7 @@ func (c *Config) validateRun(p *problems) {
 	c.validateSlack(p)
 	c.validateGenesys(p)
 	c.validateAuthz(p)
+	c.validateApproval(p)
 	if c.Authz.GroupTTL == 0 { // negative: authz.New says so
 		p.addf("authz.group_ttl must be a positive duration like 5m")
 	}
@@ -345,6 +354,36 @@ func (c *Config) validateAuthz(p *problems) {
 		*p = append(*p, cfgErr.Problems...)
 	} else if err != nil {
 		p.addf("%v", err)
+	}
+}
+
+// validateApproval builds the four-eyes policy and, when it requires
+// anything, checks the signing secret: approval without a secret is refused
+// at start-up, never discovered at the first click.
+func (c *Config) validateApproval(p *problems) {
+	policy, err := authz.NewApproval(c.approvalConfig(), noGroups{}, nil, "")
+	if cfgErr, ok := errors.AsType[*authz.ConfigError](err); ok {
+		*p = append(*p, cfgErr.Problems...)
+		return
+	} else if err != nil {
+		p.addf("%v", err)
+		return
+	}
+	if !policy.Enabled() {
+		return
+	}
+	if _, err := approval.NewSigner(c.Approval.Secret); err != nil {
+		p.addf("approval.secret (or DISCONNECTBOT_APPROVAL_SECRET) is required because approval.required_for is set: %v", err)
+	}
+}
+
+func (c *Config) approvalConfig() authz.ApprovalConfig {
+	return authz.ApprovalConfig{
+		RequiredFor:        c.Approval.RequiredFor,
+		Approvers:          c.Approval.Approvers,
+		ApproverUsergroups: c.Approval.ApproverUsergroups,
+		TTL:                c.Approval.TTL,
+		GroupTTL:           c.Authz.GroupTTL,
 	}
 }
 

@@ -268,6 +268,15 @@ func TestValidateRunNamesEveryProblem(t *testing.T) {
 		{name: "bad level and format", env: env{"DISCONNECTBOT_LOG_LEVEL": "loud", "DISCONNECTBOT_LOG_FORMAT": "xml"}, wants: []string{"log.level", "log.format"}, nwants: 2},
 		{name: "endpoints", env: env{"DISCONNECTBOT_GENESYS_ENDPOINTS": "fast"}, wants: []string{"genesys.endpoints"}, nwants: 1},
 		{
+			name: "approval with its secret", env: env{"DISCONNECTBOT_APPROVAL_REQUIRED_FOR": "customer,sweep", "DISCONNECTBOT_APPROVAL_TTL": "30s",
+				"DISCONNECTBOT_APPROVAL_APPROVERS": "U0LEAD0001", "DISCONNECTBOT_APPROVAL_SECRET": "0123456789abcdef0123456789abcdef-approval"},
+		},
+		{name: "approval without a secret", env: env{"DISCONNECTBOT_APPROVAL_REQUIRED_FOR": "customer"}, wants: []string{"approval.secret", "DISCONNECTBOT_APPROVAL_SECRET", "is required because approval.required_for is set", "missing"}, nwants: 1},
+		{name: "approval with a short secret", env: env{"DISCONNECTBOT_APPROVAL_REQUIRED_FOR": "all", "DISCONNECTBOT_APPROVAL_SECRET": "short"}, wants: []string{"approval.secret", "at least 32"}, nwants: 1},
+		{name: "approval purpose misspelled", env: env{"DISCONNECTBOT_APPROVAL_REQUIRED_FOR": "customers", "DISCONNECTBOT_APPROVAL_SECRET": "0123456789abcdef0123456789abcdef-approval"}, wants: []string{"approval.required_for[0]", `did you mean "customer"?`}, nwants: 1},
+		{name: "approval ttl negative", env: env{"DISCONNECTBOT_APPROVAL_REQUIRED_FOR": "customer", "DISCONNECTBOT_APPROVAL_TTL": "-5m", "DISCONNECTBOT_APPROVAL_SECRET": "0123456789abcdef0123456789abcdef-approval"}, wants: []string{"approval.ttl"}, nwants: 1},
+		{name: "approvers without anything to approve", env: env{"DISCONNECTBOT_APPROVAL_APPROVERS": "U0LEAD0001"}, wants: []string{"approval.required_for is empty"}, nwants: 1},
+		{
 			name:   "everything missing at once",
 			env:    env{"SLACK_APP_TOKEN": "-", "SLACK_BOT_TOKEN": "-", "GENESYSCLOUD_REGION": "-", "GENESYSCLOUD_OAUTHCLIENT_ID": "-", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "-"},
 			wants:  []string{"slack.app_token is missing", "slack.bot_token is missing", "genesys.region is missing", "genesys.client_id is missing", "genesys.client_secret is missing"},
@@ -405,6 +414,8 @@ func TestConfigKeys(t *testing.T) {
 		"authz.allowed_users": []string{}, "authz.allowed_usergroups": []string{}, "authz.allowed_channels": []string{},
 		"authz.group_ttl": "5m", "authz.contact": "", "audit.channel": "", "http.addr": ":8080",
 		"log.level": "info", "log.format": "json", "shutdown.grace": "20s", "find.default_country": "US",
+		"approval.required_for": []string{}, "approval.approvers": []string{}, "approval.approver_usergroups": []string{},
+		"approval.ttl": "5m", "approval.secret": "",
 	}
 	conventional := map[string]string{
 		"slack.app_token": "SLACK_APP_TOKEN", "slack.bot_token": "SLACK_BOT_TOKEN", "genesys.region": "GENESYSCLOUD_REGION",

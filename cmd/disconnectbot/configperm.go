@@ -11,7 +11,7 @@ import (
 )
 
 // secretConfigKeys are the configuration keys that hold credentials.
-var secretConfigKeys = []string{"slack.app_token", "slack.bot_token", "genesys.client_secret"}
+var secretConfigKeys = []string{"slack.app_token", "slack.bot_token", "genesys.client_secret", "approval.secret"}
 
 // configPermProblem is what configFileExposure found.
 type configPermProblem struct {

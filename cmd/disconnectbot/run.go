@@ -113,10 +113,14 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 		HTTPClient: opts.slackHTTPClient, Dialer: opts.slackDialer, PingInterval: opts.pingInterval,
 		Genesys: gc, Finder: cfg.finder(gc),
 		Authz: cfg.authzConfig(), Log: log, Metrics: metrics,
+		Approval: cfg.approvalConfig(), ApprovalSecret: cfg.Approval.Secret,
 		AuditChannel: cfg.Audit.Channel, Grace: cfg.Shutdown.Grace,
 	})
 	if _, bad := errors.AsType[*authz.ConfigError](err); bad {
 		return &exitError{code: exitUsage, err: err}
+	}
+	if secretErr, bad := errors.AsType[*bot.ApprovalSecretError](err); bad {
+		return &exitError{code: exitUsage, err: fmt.Errorf("approval.secret (or DISCONNECTBOT_APPROVAL_SECRET) is required because approval.required_for is set: %w", secretErr.Err)}
 	}
 	if err != nil {
 		return err
@@ -129,6 +133,7 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 	} else {
 		log.Info("allow-list loaded", "policy", policy.Describe())
 	}
+	log.Info("approval policy", "policy", app.Approval().Describe())
 	proc := &botProcess{app: app, genesys: gc}
 	bot.RegisterReadiness(reg, func() bool { ok, _ := proc.readiness(); return ok })
 	ln := opts.listener
