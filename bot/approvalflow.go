@@ -271,7 +271,7 @@ func (h *handler) approvalClick(ctx context.Context, req clickRequest) result {
 	switch {
 	case errors.Is(err, approval.ErrExpired):
 		res := refuse(outcomeApprovalExpired, "expired", fmt.Sprintf(":hourglass: This request expired at %s; nobody was disconnected. Ask again with `/disconnect %s`.", clock(r.Expires), r.ConversationID))
-		res.requestID, res.conversation, res.participant, res.purpose = r.ID, r.ConversationID, r.ParticipantID, r.Purpose
+		res.requestID, res.requester, res.conversation, res.participant, res.purpose = r.ID, r.UserID, r.ConversationID, r.ParticipantID, r.Purpose
 		if state, _, known := decidedState(req.MessageBlockIDs); known && state == "" {
 			// Still drawn as pending (its replica's timer did not run,
 			// e.g. it restarted): say in the channel that it expired.
@@ -287,7 +287,7 @@ func (h *handler) approvalClick(ctx context.Context, req clickRequest) result {
 		return refuse(outcomeBadButton, reason, "That approval button is not valid (it was changed, or it is from a bot with another approval.secret). Nobody was disconnected.")
 	}
 	res := h.decide(ctx, req, r, action)
-	res.requestID, res.conversation, res.participant = r.ID, r.ConversationID, r.ParticipantID
+	res.requestID, res.requester, res.conversation, res.participant = r.ID, r.UserID, r.ConversationID, r.ParticipantID
 	if res.purpose == "" {
 		res.purpose = r.Purpose
 	}

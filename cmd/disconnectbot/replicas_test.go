@@ -49,8 +49,16 @@ type replicas struct {
 	onEnvelope atomic.Pointer[func(typ string, attempt, conn int)]
 }
 
-func startReplicas(t *testing.T) *replicas {
+// startReplicas starts replicas A and B; extra is added to both's
+// environment.
+func startReplicas(t *testing.T, extra ...env) *replicas {
 	t.Helper()
+	both := env{}
+	for _, e := range extra {
+		for k, v := range e {
+			both[k] = v
+		}
+	}
 	r := &replicas{gateA: newGate(), gateB: newGate(), ackA: newGate()}
 	hook := hookHandler{fn: func(msg string, a map[string]any) {
 		if msg != "slacktest: envelope sent" {
@@ -68,12 +76,12 @@ func startReplicas(t *testing.T) *replicas {
 		Logger: slog.New(hook),
 	})
 	f := r.f
-	r.a = startBot(t, f, botOptions{opts: runOptions{slackHTTPClient: r.gateA.client(), slackDialer: r.ackA.dialer()}})
+	r.a = startBot(t, f, botOptions{env: both, opts: runOptions{slackHTTPClient: r.gateA.client(), slackDialer: r.ackA.dialer()}})
 	if err := f.slack.WaitConnections(waitCtx(t), 1); err != nil {
 		t.Fatal(err)
 	}
 	r.connA = f.slack.ConnectionIDs()[0]
-	r.b = startBot(t, f, botOptions{opts: runOptions{slackHTTPClient: r.gateB.client()}})
+	r.b = startBot(t, f, botOptions{env: both, opts: runOptions{slackHTTPClient: r.gateB.client()}})
 	if err := f.slack.WaitConnections(waitCtx(t), 2); err != nil {
 		t.Fatal(err)
 	}
