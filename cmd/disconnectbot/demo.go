@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/disconnectbot/disconnectbot/bot/approval"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
 	"github.com/disconnectbot/disconnectbot/genesys"
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
@@ -28,19 +29,24 @@ const (
 
 func (a *app) demoCommand() *cobra.Command {
 	var disconnectDelay time.Duration
+	var withApproval bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Try the whole flow with a fake Slack and a fake Genesys org (no credentials needed)",
 		Long: "Starts the Genesys emulator with a live three-party conference, the fake Slack workspace, and the real\n" +
 			"bot wired to both, then lets you type /disconnect as a supervisor would, click the buttons,\n" +
 			"confirm, and see the channel outcome. Reads commands from standard input, so it can be scripted:\n\n" +
-			"  printf '/disconnect $CONV\\nclick 2\\nyes\\n' | disconnectbot demo",
+			"  printf '/disconnect $CONV\\nclick 2\\nyes\\n' | disconnectbot demo\n\n" +
+			"With --approval, disconnecting a customer needs a second supervisor (four eyes): @gary is an approver,\n" +
+			"so after @sam asks, `as gary` and Approve:\n\n" +
+			"  printf '/disconnect $CONV customer\\nclick 1\\nyes\\nas gary\\nclick 1\\nyes\\n' | disconnectbot demo --approval",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runDemo(cmd.Context(), disconnectDelay)
+			return a.runDemo(cmd.Context(), disconnectDelay, withApproval)
 		},
 	}
 	cmd.Flags().DurationVar(&disconnectDelay, "disconnect-delay", 300*time.Millisecond, "how long the fake Genesys takes to drop a leg after accepting a disconnect")
+	cmd.Flags().BoolVar(&withApproval, "approval", false, "four eyes: disconnecting a customer needs a second supervisor's approval; @gary is on the allow-list and an approver")
 	return cmd
 }
 
@@ -55,9 +61,11 @@ type demo struct {
 	last    *slacktest.Message
 	pending *slacktest.Button // a button waiting for yes/no
 	quiet   time.Duration     // how long the bot must be silent before the prompt returns
+	// approval: gary is an approver (--approval) rather than a guest.
+	approval bool
 }
 
-func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration) error {
+func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration, withApproval bool) error {
 	gen := genesystest.New(genesystest.WithDisconnectDelay(disconnectDelay))
 	defer gen.Close()
 	sl := slacktest.New(slacktest.Options{})
@@ -65,7 +73,7 @@ func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration) error 
 	sl.AddUser(slacktest.User{ID: demoSupervisor, Name: "sam", RealName: "Sam Supervisor", Email: "sam@example.com"})
 	sl.AddUser(slacktest.User{ID: demoGuest, Name: "gary", RealName: "Gary Guest", Email: "gary@example.com"})
 	sl.AddChannel(slacktest.Channel{ID: demoChannel, Name: "supervisors"})
-	cfg, err := demoConfig(sl, gen)
+	cfg, err := demoConfig(sl, gen, withApproval)
 	if err != nil {
 		return err
 	}
@@ -103,7 +111,7 @@ func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration) error 
 		return fmt.Errorf("the bot did not connect to the fake Slack: %w", err)
 	}
 
-	d := &demo{out: a.stdout, slack: sl, genesys: gen, user: demoSupervisor, quiet: a.demoQuiet}
+	d := &demo{out: a.stdout, slack: sl, genesys: gen, user: demoSupervisor, quiet: a.demoQuiet, approval: withApproval}
 	if d.quiet <= 0 {
 		d.quiet = 1500 * time.Millisecond
 	}
@@ -113,6 +121,11 @@ Its /metrics, /healthz and /readyz are on http://%s.
 
 You are @sam (Sam Supervisor, on the allow-list) in #supervisors.
 `, ln.Addr())
+	if withApproval {
+		fmt.Fprintf(a.stdout, `Four eyes are on: disconnecting a customer needs a second supervisor's approval, within %s.
+@gary (Gary Guest) is on the allow-list and an approver: after you ask, type "as gary" and click Approve.
+`, cfg.Approval.TTL)
+	}
 	d.help()
 	return d.repl(ctx, a.stdin)
 }
@@ -144,7 +157,7 @@ func (d *demo) repl(ctx context.Context, stdin io.Reader) error {
 }
 
 // demoConfig is the configuration that points the bot at the two fakes.
-func demoConfig(sl *slacktest.Server, gen *genesystest.Server) (*Config, error) {
+func demoConfig(sl *slacktest.Server, gen *genesystest.Server, withApproval bool) (*Config, error) {
 	cfg, err := loadConfig("", func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, err
@@ -154,6 +167,13 @@ func demoConfig(sl *slacktest.Server, gen *genesystest.Server) (*Config, error) 
 	cfg.Genesys.ClientID, cfg.Genesys.ClientSecret = genesystest.DefaultClientID, genesystest.DefaultClientSecret
 	cfg.Authz.AllowedUsers = []string{demoSupervisor}
 	cfg.Log.Format = "text"
+	if withApproval {
+		cfg.Authz.AllowedUsers = append(cfg.Authz.AllowedUsers, demoGuest)
+		cfg.Approval.RequiredFor = []string{"customer"}
+		cfg.Approval.Approvers = []string{demoGuest}
+		// A new key per demo: it signs the buttons of this session only.
+		cfg.Approval.Secret = "demo-" + approval.NewID() + approval.NewID() + approval.NewID()
+	}
 	return cfg, nil
 }
 
@@ -166,11 +186,18 @@ A three-party call is live: conversation %s
   /disconnect jane.doe@example.com      find the call from the agent (also: +1 317 555 0123, queue:Support)
   click N                               click button [N] of the last message
   yes | no                              answer the confirm dialog
-  as gary | as sam                      switch to a user who is (sam) or is not (gary) allowed
+  as gary | as sam                      %s
   call                                  start another three-party call
   who                                   what the fake Genesys says about the call now
   help | quit
-`, d.conv)
+`, d.conv, d.asHelp())
+}
+
+func (d *demo) asHelp() string {
+	if d.approval {
+		return "switch between sam (asks) and gary (approves)"
+	}
+	return "switch to a user who is (sam) or is not (gary) allowed"
 }
 
 func (d *demo) newCall() {
@@ -214,7 +241,12 @@ func (d *demo) do(ctx context.Context, line string) error {
 		default:
 			return fmt.Errorf("the workspace has @sam and @gary")
 		}
-		d.last, d.pending = nil, nil
+		// What was only visible to the other user is gone; a message in
+		// the channel (an approval request) stays clickable.
+		if d.last != nil && d.last.User != "" {
+			d.last = nil
+		}
+		d.pending = nil
 		fmt.Fprintf(d.out, "You are now @%s.\n", strings.TrimPrefix(fields[1], "@"))
 		return nil
 	case fields[0] == "call":
@@ -307,6 +339,8 @@ func (d *demo) print(msg slacktest.Message) {
 	}
 	where := "#supervisors"
 	switch {
+	case msg.User == "" && msg.Kind == slacktest.KindUpdate:
+		where = "#supervisors · the message above, updated"
 	case msg.User != "" && msg.ReplaceOriginal:
 		where = "only visible to you · replaces the previous message"
 	case msg.User != "":

@@ -51,3 +51,54 @@ func TestDemo(t *testing.T) {
 		t.Logf("demo output:\n%s", out)
 	}
 }
+
+// TestDemoApproval runs `disconnectbot demo --approval` as the README shows
+// it: @sam asks to disconnect the customer, the request appears in the
+// channel, sam's own Approve is refused, and `as gary` (an approver) approves;
+// the request is updated in place with the outcome.
+func TestDemoApproval(t *testing.T) {
+	t.Parallel()
+	script := strings.Join([]string{
+		"/disconnect $CONV customer",
+		"click 1", // Disconnect Pat Smith (customer)
+		"yes",
+		"click 1", // Approve, as sam
+		"yes",
+		"as gary",
+		"click 1", // Approve, as gary
+		"yes",
+		"who",
+		"quit",
+	}, "\n") + "\n"
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, getenv: func(string) string { return "" }, stdinIsTerminal: func() bool { return false },
+		demoQuiet: 300 * time.Millisecond}
+	if code := a.execute(waitCtx(t), []string{"demo", "--approval", "--disconnect-delay", "10ms"}); code != exitOK {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"Four eyes are on",
+		"*Approval needed.* @sam asks to disconnect *Pat Smith* (customer)",
+		"Who may approve: @gary.",
+		"[1] Approve",
+		"nothing has been sent to Genesys",
+		"You made this request yourself",
+		"You are now @gary.",
+		"yes = [Approve and disconnect]",
+		"#supervisors · the message above, updated",
+		"*Requested by @sam · approved by @gary*",
+		"@gary disconnected *Pat Smith* (customer)",
+		"result: confirmed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if strings.Count(out, "Genesys confirmed it.") != 1 {
+		t.Errorf("the outcome shows %d times, want once", strings.Count(out, "Genesys confirmed it."))
+	}
+	if t.Failed() {
+		t.Logf("demo output:\n%s", out)
+	}
+}
