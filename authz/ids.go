@@ -29,6 +29,9 @@ func IsUserID(s string) bool { return isID(s, userPrefixes) }
 // message can be posted to (C…, G… or D…).
 func IsChannelID(s string) bool { return isID(s, requestChannelPrefixes) }
 
+// IsTeamID reports whether s has the shape of a Slack workspace id (T…).
+func IsTeamID(s string) bool { return isID(s, teamPrefixes) }
+
 // isID reports whether s looks like a Slack id starting with one of prefixes.
 func isID(s, prefixes string) bool {
 	if len(s) < 2 || len(s) > maxIDLen || !strings.ContainsRune(prefixes, rune(s[0])) {

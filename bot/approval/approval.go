@@ -33,6 +33,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/disconnectbot/disconnectbot/authz"
 )
 
 // Version is the format version the first byte of every value carries.
@@ -220,9 +222,14 @@ func marshal(r Request, action Action) ([]byte, error) {
 	if r.Expires.IsZero() || r.Expires.Unix() <= 0 {
 		bad("no expiry")
 	}
-	checkID(bad, "team", r.TeamID, "T")
-	checkID(bad, "user", r.UserID, "UW")
-	checkID(bad, "channel", r.ChannelID, "CGD")
+	for _, id := range []struct {
+		what, id string
+		valid    func(string) bool
+	}{{"team", r.TeamID, authz.IsTeamID}, {"user", r.UserID, authz.IsUserID}, {"channel", r.ChannelID, authz.IsChannelID}} {
+		if !id.valid(id.id) || len(id.id) > maxSlackID {
+			bad("%s id %q is not a Slack %s id", id.what, id.id, id.what)
+		}
+	}
 
 	b := make([]byte, 0, 128)
 	b = append(b, Version, byte(action), byte(r.Kind))
@@ -360,24 +367,6 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, byte(len(s)))
 	return append(b, s...)
-}
-
-func checkID(bad func(string, ...any), what, id, prefixes string) {
-	if !isSlackID(id, prefixes) {
-		bad("%s id %q is not a Slack %s id", what, id, what)
-	}
-}
-
-func isSlackID(s, prefixes string) bool {
-	if len(s) < 2 || len(s) > maxSlackID || !strings.ContainsRune(prefixes, rune(s[0])) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }
 
 func isWord(s string, max int) bool {
