@@ -294,11 +294,9 @@ func (h *handler) approvalClick(ctx context.Context, req clickRequest) result {
 	return res
 }
 
-// decide runs a verified Approve, Deny or Withdraw.
+// decide runs a verified Approve, Deny or Withdraw. HandleClick has
+// already authorized the user against the allow-list.
 func (h *handler) decide(ctx context.Context, req clickRequest, r approval.Request, action approval.Action) result {
-	if d := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, req.replyTo()); !d.Allowed {
-		return result{outcome: outcomeDenied, reason: d.Reason, step: stepRefused}
-	}
 	if res, decided := h.alreadyDecided(ctx, req, r); decided {
 		return res
 	}

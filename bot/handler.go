@@ -284,6 +284,8 @@ func (h *handler) HandleClick(ctx context.Context, req clickRequest) {
 		e.action = "cancel"
 	case clickConversation:
 		e.action = "pick_conversation"
+	case clickApproval:
+		e.action = "approval"
 	}
 	// Every click is authorized before anything else is done with it,
 	// whatever its action id: a Cancel or an unknown action from a stranger
@@ -296,6 +298,9 @@ func (h *handler) HandleClick(ctx context.Context, req clickRequest) {
 		if v, err := decodeButtonValue(req.Value); err == nil {
 			e.conversation, e.participant = v.ConversationID, v.ParticipantID
 		}
+		if kind == clickApproval {
+			e.step = stepRefused
+		}
 	case kind == clickCancel:
 		h.reply(ctx, req.replyTo(), infoMessage("Cancelled. Nobody was disconnected."), respondOptions{Replace: true})
 		e.result = done(outcomeCancelled, "")
@@ -305,8 +310,8 @@ func (h *handler) HandleClick(ctx context.Context, req clickRequest) {
 		h.Log.Warn("unknown action", "action_id", truncate(req.ActionID, 64), "slack_user", req.UserID)
 		h.reply(ctx, req.replyTo(), errorMessage("That button is not one disconnectbot knows. Run `/disconnect` again."), respondOptions{})
 		e.result = done(outcomeBadButton, "unknown_action")
-	case clickApproval:
-		e.action, e.result = "approval", h.approvalClick(ctx, req) // approvalflow.go
+	case kind == clickApproval:
+		e.result = h.approvalClick(ctx, req) // approvalflow.go
 	default:
 		e.result = h.disconnectClick(ctx, req)
 	}

@@ -71,7 +71,7 @@ func TestDemoApproval(t *testing.T) {
 		"quit",
 	}, "\n") + "\n"
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, getenv: func(string) string { return "" }, stdinIsTerminal: func() bool { return false },
+	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, lookupEnv: func(string) (string, bool) { return "", false }, stdinIsTerminal: func() bool { return false },
 		demoQuiet: 300 * time.Millisecond}
 	if code := a.execute(waitCtx(t), []string{"demo", "--approval", "--disconnect-delay", "10ms"}); code != exitOK {
 		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
