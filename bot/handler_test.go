@@ -207,6 +207,14 @@ func TestHandlerSlash(t *testing.T) {
 				return nil, unavailable
 			}
 		}, want: auditLine{Action: "command", Outcome: "genesys_error", Reason: genesys.UserMessage(unavailable), Conversation: hConv, GenesysStatus: 503, CorrelationID: "corr-503"}},
+		// A Genesys message may quote what the user typed: it reaches Slack escaped.
+		{name: "identify refuses with the input quoted", text: hConv + " agent", setup: func(f *fixture) {
+			f.genesys.GetConversationFn = getConv(liveCall(hConv), nil)
+			f.genesys.IdentifyFn = func(context.Context, *genesys.Conversation, genesys.Selector) ([]genesys.Participant, error) {
+				return nil, &genesys.InputError{Field: "selector", Message: `"<!channel>" is not a phone number`}
+			}
+		}, want: auditLine{Action: "command", Outcome: "genesys_error", Reason: `"<!channel>" is not a phone number`, Conversation: hConv},
+			wantReply: `"&lt;!channel&gt;" is not a phone number`},
 		{name: "find not enabled", text: "jane@example.com",
 			want:    auditLine{Action: "command", Outcome: "bad_input", Reason: "find_not_enabled"},
 			metrics: map[string]int{"command:bad_input": 1}},

@@ -119,7 +119,8 @@ type failedCall struct {
 func (h *handler) genesysError(ctx context.Context, to replyTo, err error, f failedCall) result {
 	text, status, corr := genesysFailure(err)
 	h.Log.Error(f.log, append([]any{"err", err}, f.attrs...)...)
-	h.reply(ctx, to, errorMessage(withCorrelation(f.prefix+text, corr)), f.opts)
+	// UserMessage may quote what the user typed: escape it like any outside text.
+	h.reply(ctx, to, errorMessage(withCorrelation(escapeText(f.prefix+text), corr)), f.opts)
 	return result{outcome: outcomeGenesysError, reason: text, genesysStatus: status, correlationID: corr}
 }
 
