@@ -50,7 +50,7 @@ func TestE2ETruthfulOutcomeWhenGenesysIsUncertain(t *testing.T) {
 			// sees it gone.
 			name: "PATCH took effect, 504 then 429 Retry-After 30",
 			inject: func(g *genesystest.Server) {
-				g.SetDisconnectDelay(400 * time.Millisecond)
+				g.SetDisconnectDelay(time.Second)
 				g.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Status: http.StatusGatewayTimeout, AfterApply: true, Count: 1})
 				g.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second, Count: 1})
 			},
@@ -101,7 +101,10 @@ func TestE2ETruthfulOutcomeWhenGenesysIsUncertain(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, harnessOptions{genesysOpts: tt.genesysOpts, genesysCfg: func(c *genesys.Config) { c.RetryBudget = tt.budget }})
+			h := newHarness(t, harnessOptions{genesysOpts: tt.genesysOpts, genesysCfg: func(c *genesys.Config) {
+				c.RetryBudget = tt.budget
+				c.ConfirmTimeout = 5 * time.Second // longer than any leg takes to drop here
+			}})
 			conv := h.genesys.ThreePartyConference()
 			agent := participantByPurpose(t, conv, "agent")
 			picker := h.slash(supervisor, conv.ID)

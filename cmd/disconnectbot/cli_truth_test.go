@@ -32,7 +32,7 @@ func TestCLITruthfulExitCodes(t *testing.T) {
 			stdout: []string{"Disconnected " + genesystest.CustomerName}, never: "try again"},
 		{name: "PATCH took effect, 504 then 429 Retry-After 30", code: exitOK, gone: true,
 			inject: func(g *genesystest.Server) {
-				g.SetDisconnectDelay(400 * time.Millisecond)
+				g.SetDisconnectDelay(time.Second)
 				g.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Status: http.StatusGatewayTimeout, AfterApply: true, Count: 1})
 				g.InjectFault(genesystest.Fault{Op: genesystest.OpPatchParticipant, Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second, Count: 1})
 			},
