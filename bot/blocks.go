@@ -113,6 +113,15 @@ func displayName(p genesys.Participant) string {
 	return "unnamed participant"
 }
 
+// quoteWho shows back the [who] a supervisor typed, a phone number masked
+// like every number the bot shows.
+func quoteWho(who string) string {
+	if n := strings.TrimPrefix(strings.TrimPrefix(who, "tel:"), "sip:"); looksLikeNumber(n) {
+		return quote(maskNumber(n))
+	}
+	return quote(who)
+}
+
 func looksLikeNumber(s string) bool {
 	digits := 0
 	for _, r := range s {
@@ -237,9 +246,9 @@ func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 		}
 	}
 	if filter != "" {
-		note := fmt.Sprintf("Showing the %d participants that match %s.", len(candidates), quote(filter))
+		note := fmt.Sprintf("Showing the %d participants that match %s.", len(candidates), quoteWho(filter))
 		if len(candidates) == 1 {
-			note = fmt.Sprintf("Showing the participant that matches %s.", quote(filter))
+			note = fmt.Sprintf("Showing the participant that matches %s.", quoteWho(filter))
 		}
 		blocks = append(blocks, contextLine("picker_filter", note))
 	} else if len(left) > 0 {
@@ -278,7 +287,7 @@ func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) messa
 	for _, p := range conv.ActiveParticipants() {
 		lines = append(lines, fmt.Sprintf("• *%s* · %s · participant %s", escapeText(displayName(p)), escapeText(purpose(p)), code(p.ID)))
 	}
-	text := fmt.Sprintf("No one on the call matches %s.", quote(who))
+	text := fmt.Sprintf("No one on the call matches %s.", quoteWho(who))
 	body := ":warning: " + text
 	if len(lines) > 0 {
 		body += " On the call now:\n" + strings.Join(lines, "\n") + "\nRun `/disconnect " + conv.ID + "` to pick from the list."

@@ -113,3 +113,25 @@ func TestE2EPickerClickedAgainAfterResponseURLFailed(t *testing.T) {
 		t.Errorf("%d channel posts, want 1", n)
 	}
 }
+
+// TestE2EWhoSelectorMasksPhone: a phone number typed as the [who] after a
+// conversation id is shown back masked, whether it matched nobody (the
+// list of who is on the call) or one participant (the picker's note).
+func TestE2EWhoSelectorMasksPhone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	conv := h.genesys.ThreePartyConference()
+	for _, tc := range []struct{ who, say, full string }{
+		{"+1 999 555 0100", "No one on the call matches `+1999•••0100`", "9995550100"},
+		{"+1 317 555 0123", "Showing the participant that matches `+1317•••0123`", "3175550123"},
+	} {
+		msg := h.slash(supervisor, conv.ID+" "+tc.who)
+		out := h.rendered(msg)
+		if !strings.Contains(out, tc.say) {
+			t.Errorf("%s: reply does not say %q:\n%s", tc.who, tc.say, out)
+		}
+		if strings.Contains(strings.NewReplacer(" ", "", "+", "").Replace(msg.Text+string(msg.Blocks)), tc.full) {
+			t.Errorf("%s: the reply shows the full number:\n%s", tc.who, out)
+		}
+	}
+}
