@@ -194,6 +194,14 @@ func expiresAt(now time.Time, ttl time.Duration) time.Time {
 // requestApproval posts an approval request for p in the channel instead of
 // disconnecting it. Nothing is sent to Genesys.
 func (h *handler) requestApproval(ctx context.Context, req clickRequest, conv *genesys.Conversation, p genesys.Participant) result {
+	if req.Redelivered {
+		// Slack delivered the click again because it missed the ack of
+		// the first delivery, which some replica has (almost certainly)
+		// turned into a request already: a second one would only be noise.
+		// If it had not, asking again is one click; nothing was done.
+		h.reply(ctx, req.replyTo(), infoMessage(":information_source: Slack delivered your click a second time; the approval request it made is in the channel (if it is not, run the command again). Nothing has been sent to Genesys."), respondOptions{})
+		return result{outcome: outcomeDuplicate, reason: "redelivered", step: stepRefused, conversation: conv.ID, participant: p.ID, purpose: p.Purpose}
+	}
 	now := h.now()
 	r := approval.Request{
 		Kind: approval.KindDisconnect, TeamID: req.TeamID, UserID: req.UserID, ChannelID: req.ChannelID,

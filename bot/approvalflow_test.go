@@ -9,6 +9,7 @@ import (
 
 	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/bot/approval"
+	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
 func TestExpiresAt(t *testing.T) {
@@ -59,18 +60,9 @@ func (f *fakeSweeps) RunApprovedSweep(_ context.Context, _ clickRequest, r appro
 // runs the sweep through Sweeps, the requester's does not.
 func TestSweepApprovalHook(t *testing.T) {
 	t.Parallel()
-	f := newFixture(false)
-	policy, err := authz.NewApproval(authz.ApprovalConfig{RequiredFor: []string{"sweep"}}, nil, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := approval.NewSigner("sweep-hook-test-secret-0123456789abcdef")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := approvalFixture(t, "sweep")
 	sweeps := &fakeSweeps{}
-	f.h.Approval, f.h.Sweeps = &approvalSetup{Policy: policy, Signer: signer}, sweeps
-	defer f.h.stopApprovals()
+	f.h.Sweeps = sweeps
 	if !f.h.sweepNeedsApproval() || f.h.approvalRequired("customer") {
 		t.Fatal("policy: sweeps need approval, customers do not")
 	}
@@ -91,19 +83,7 @@ func TestSweepApprovalHook(t *testing.T) {
 			t.Errorf("sweep request lacks %q: %s", want, raw)
 		}
 	}
-	buttons := map[string]string{}
-	var blocks []struct {
-		Elements []struct {
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-		} `json:"elements"`
-	}
-	_ = json.Unmarshal(raw, &blocks)
-	for _, b := range blocks {
-		for _, e := range b.Elements {
-			buttons[e.ActionID] = e.Value
-		}
-	}
+	buttons := buttonValues(posted)
 	click := func(user string) clickRequest {
 		return clickRequest{TeamID: "T0TEAM0001", ChannelID: hChannel, UserID: user, ActionID: actionApprove, Value: buttons[actionApprove],
 			ResponseURL: hURL, MessageTS: "1700000000.000100", TriggerID: "trig-" + user}
@@ -121,4 +101,106 @@ func TestSweepApprovalHook(t *testing.T) {
 			t.Errorf("audit log lacks %s:\n%s", want, f.logs)
 		}
 	}
+}
+
+// approvalFixture is a handler whose approval.required_for is requiredFor,
+// over the in-memory fakes.
+func approvalFixture(t *testing.T, requiredFor ...string) *fixture {
+	t.Helper()
+	f := newFixture(false)
+	policy, err := authz.NewApproval(authz.ApprovalConfig{RequiredFor: requiredFor}, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := approval.NewSigner("handler-approval-test-secret-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h.Approval = &approvalSetup{Policy: policy, Signer: signer}
+	t.Cleanup(f.h.stopApprovals)
+	f.genesys.GetConversationFn = getConv(liveCall(hConv), nil)
+	return f
+}
+
+// TestHandlerApprovalDecisions: the requester's click posts a request and
+// nothing else; a redelivered copy of that click posts no second request;
+// the requester cannot approve; another supervisor's Approve disconnects
+// exactly once.
+func TestHandlerApprovalDecisions(t *testing.T) {
+	t.Parallel()
+	f := approvalFixture(t, "customer")
+	ctx := context.Background()
+	click := clickRequest{TeamID: "T0TEAM0001", ChannelID: hChannel, UserID: hActor, ActionID: actionDisconnect + ":1",
+		Value: encodeButtonValue(buttonValue{ConversationID: hConv, ParticipantID: hCustomer}), ResponseURL: hURL, TriggerID: "t1"}
+	f.h.HandleClick(ctx, click) // DisconnectParticipantFn unset: a PATCH would panic
+	posts := func() (out []message) {
+		for _, s := range f.slack.messages() {
+			if s.kind == "post" {
+				out = append(out, s.msg)
+			}
+		}
+		return out
+	}
+	if len(posts()) != 1 || !strings.Contains(posts()[0].Text, "Approval needed") {
+		t.Fatalf("posts after the requester's click: %+v", posts())
+	}
+	again := click
+	again.TriggerID, again.Redelivered = "t1-again", true
+	f.h.HandleClick(ctx, again)
+	if len(posts()) != 1 {
+		t.Fatalf("a redelivered click posted a second request")
+	}
+	approve := buttonValues(posts()[0])[actionApprove]
+	press := func(user, trigger string) {
+		f.h.HandleClick(ctx, clickRequest{TeamID: "T0TEAM0001", ChannelID: hChannel, UserID: user, ActionID: actionApprove, Value: approve,
+			ResponseURL: hURL, TriggerID: trigger, MessageTS: "1700000000.000100"})
+	}
+	press(hActor, "t2") // own request: refused before Genesys
+	patches := 0
+	f.genesys.DisconnectParticipantFn = func(context.Context, string, string) (genesys.DisconnectResult, error) {
+		patches++
+		return genesys.DisconnectResult{Outcome: genesys.DisconnectAccepted, CorrelationID: "corr-1"}, nil
+	}
+	f.genesys.ConfirmDisconnectFn = func(context.Context, string, string) (genesys.Confirmation, error) {
+		f.genesys.GetConversationFn = getConv(endedCall(hConv), nil)
+		return genesys.Confirmation{Confirmed: true}, nil
+	}
+	press("U0LEAD0001", "t3")
+	press("U0LEAD0002", "t4") // a second approver, after the first: remembered
+	if patches != 1 {
+		t.Errorf("%d PATCHes, want 1", patches)
+	}
+	var outcomes []string
+	for _, s := range f.slack.messages() {
+		if s.kind == "update" {
+			outcomes = append(outcomes, s.msg.Text)
+		}
+	}
+	if len(outcomes) != 2 || !strings.Contains(outcomes[1], "approved by <@U0LEAD0001>") || !strings.Contains(outcomes[1], "Genesys confirmed it") {
+		t.Errorf("request updates %q, want approving then the confirmed outcome", outcomes)
+	}
+	for _, want := range []string{`"reason":"own_request"`, `"reason":"redelivered"`, `"approval_step":"executed"`, `"slack_user":"U0LEAD0002"`, `"reason":"approved"`} {
+		if !strings.Contains(f.logs.String(), want) {
+			t.Errorf("audit lacks %s", want)
+		}
+	}
+}
+
+// buttonValues maps the action ids of msg's buttons to their values.
+func buttonValues(msg message) map[string]string {
+	raw, _ := json.Marshal(msg.Blocks)
+	var blocks []struct {
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	_ = json.Unmarshal(raw, &blocks)
+	out := map[string]string{}
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			out[e.ActionID] = e.Value
+		}
+	}
+	return out
 }
