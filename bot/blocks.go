@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,8 +197,11 @@ func infoMessage(text string) message {
 
 func conversationSummary(conv *genesys.Conversation, now time.Time) string {
 	parts := []string{"conversation " + code(conv.ID)}
-	if conv.MediaType != "" {
-		parts = append(parts, conv.MediaType)
+	switch {
+	case len(conv.Media) > 0:
+		parts = append(parts, escapeText(conv.MediaLabel()))
+	case conv.MediaType != "":
+		parts = append(parts, escapeText(conv.MediaType))
 	}
 	if !conv.StartTime.IsZero() {
 		parts = append(parts, "started "+clock(conv.StartTime)+" ("+formatDuration(now.Sub(conv.StartTime))+" ago)")
@@ -212,6 +216,9 @@ func conversationSummary(conv *genesys.Conversation, now time.Time) string {
 // matched it.
 func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant, filter string, now time.Time) message {
 	title := "Who should leave the call?"
+	if nonVoice(conv) {
+		title = "Who should leave the conversation?"
+	}
 	if len(candidates) == 1 {
 		title = "Disconnect this participant?"
 	}
@@ -227,6 +234,9 @@ func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 		name := displayName(p)
 		row := fmt.Sprintf("*%s* · %s · %s\nparticipant %s", escapeText(name), escapeText(purpose(p)),
 			strings.Join(participantFlags(p, now), " · "), code(p.ID))
+		if p.Media != "" {
+			row += " · " + escapeText(p.Label())
+		}
 		btn := slack.NewButtonBlockElement(
 			fmt.Sprintf("%s:%d", actionDisconnect, i),
 			encodeButtonValue(buttonValue{ConversationID: conv.ID, ParticipantID: p.ID}),
@@ -273,6 +283,10 @@ func confirmDialog(conv *genesys.Conversation, p genesys.Participant) *slack.Con
 	name := displayName(p)
 	text := fmt.Sprintf("%s (%s) will be dropped from conversation %s. Everyone else stays on the call.",
 		escapeText(name), escapeText(purpose(p)), shortID(conv.ID))
+	if nonVoiceParticipant(p) {
+		text = fmt.Sprintf("%s (%s) will be dropped from the %s, conversation %s. Everyone else stays in the conversation.",
+			escapeText(name), escapeText(purpose(p)), escapeText(p.Label()), shortID(conv.ID))
+	}
 	return slack.NewConfirmationBlockObject(
 		plain(plainLabel("Disconnect "+name+"?", maxConfirmTitle)),
 		mrkdwn(truncateMrkdwn(text, maxConfirmText)),
@@ -300,8 +314,39 @@ func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) messa
 // progressMessage replaces the picker as soon as a button is clicked, so it
 // cannot be clicked twice while Genesys works.
 func progressMessage(conv string, p genesys.Participant) message {
-	text := fmt.Sprintf("Disconnecting %s (%s) from conversation %s…", escapeText(displayName(p)), escapeText(purpose(p)), escapeText(conv))
-	return message{Text: text, Blocks: []slack.Block{section("progress", fmt.Sprintf(":hourglass_flowing_sand: Disconnecting *%s* (%s) from conversation %s…", escapeText(displayName(p)), escapeText(purpose(p)), code(conv)))}}
+	role := escapeText(roleAndMedia(p))
+	text := fmt.Sprintf("Disconnecting %s (%s) from conversation %s…", escapeText(displayName(p)), role, escapeText(conv))
+	return message{Text: text, Blocks: []slack.Block{section("progress", fmt.Sprintf(":hourglass_flowing_sand: Disconnecting *%s* (%s) from conversation %s…", escapeText(displayName(p)), role, code(conv)))}}
+}
+
+// nonVoice reports whether a conversation has media other than voice
+// (then the words say "conversation", not "call").
+func nonVoice(conv *genesys.Conversation) bool {
+	return slices.ContainsFunc(conv.Media, func(m genesys.Media) bool { return m != genesys.MediaVoice })
+}
+
+// nonVoiceParticipant reports whether the participant is on another medium
+// than a voice call.
+func nonVoiceParticipant(p genesys.Participant) bool {
+	return p.Media != "" && p.Media != genesys.MediaVoice
+}
+
+// onWhat is where the participant is: "on the call", or "in the
+// conversation" on other media.
+func onWhat(p genesys.Participant) string {
+	if nonVoiceParticipant(p) {
+		return "in the conversation"
+	}
+	return "on the call"
+}
+
+// roleAndMedia is the participant's purpose, and its medium when that is
+// not a voice call: "customer, WhatsApp message".
+func roleAndMedia(p genesys.Participant) string {
+	if nonVoiceParticipant(p) {
+		return purpose(p) + ", " + p.Label()
+	}
+	return purpose(p)
 }
 
 // OutcomeStatus is how a disconnect attempt ended.
@@ -333,7 +378,7 @@ type Outcome struct {
 // from which conversation, when, and whether Genesys confirmed it.
 func outcomeMessage(o Outcome) message {
 	name := escapeText(displayName(o.Participant))
-	role := escapeText(purpose(o.Participant))
+	role := escapeText(roleAndMedia(o.Participant))
 	who := fmt.Sprintf("*%s* (%s)", name, role)
 	actor := "<@" + o.Actor + ">"
 	conv := code(o.ConversationID)
@@ -358,7 +403,11 @@ func outcomeMessage(o Outcome) message {
 		body = fmt.Sprintf(":x: %s could not disconnect %s from conversation %s. %s", actor, who, conv, reason)
 		text = fmt.Sprintf("Could not disconnect %s: %s", name, reason)
 	}
-	ctx := []string{"participant " + code(o.Participant.ID), clock(o.At)}
+	ctx := []string{"participant " + code(o.Participant.ID)}
+	if o.Participant.Media != "" {
+		ctx = append(ctx, escapeText(o.Participant.Label()))
+	}
+	ctx = append(ctx, clock(o.At))
 	if o.CorrelationID != "" {
 		ctx = append(ctx, "Genesys correlation id "+code(o.CorrelationID))
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -57,6 +58,9 @@ type Command struct {
 	// Slack markup. Selector is its parsed form.
 	Who      string
 	Selector *genesys.Selector
+	// Media narrows a search (agent, phone or queue) to one medium:
+	// media:voice|callback|chat|email|message anywhere after /disconnect.
+	Media genesys.Media
 }
 
 // inputError is a mistake in what the user typed. Its message is safe and
@@ -80,7 +84,9 @@ var (
 const usage = "*Usage:* `/disconnect &lt;call&gt; [who]`\n" +
 	"• `&lt;call&gt;` is the Genesys conversation id (a UUID, as shown in the Genesys interaction view), or, to find the call: " +
 	"an agent (`@mention`, e-mail address or Genesys user id), a phone number on the call (`+1 317 555 0123`), " +
-	"or a queue (`queue:Support`, `queue:\"Customer Care\"` or the queue id).\n" +
+	"or a queue (`queue:Support`, `queue:\"Customer Care\"` or the queue id). A search finds conversations of every medium " +
+	"(voice calls, callbacks, chats, e-mails, messages such as SMS and WhatsApp); add `media:voice`, `media:callback`, " +
+	"`media:chat`, `media:email` or `media:message` to narrow it.\n" +
 	"• `[who]` (optional): pick one participant directly: a participant id, a Genesys user id, an e-mail address, " +
 	"an external contact id, a phone number, or `customer` / `agent` / `external`.\n" +
 	"You get the people on the call as buttons (only you see them); nothing is disconnected until you click and confirm."
@@ -103,6 +109,13 @@ func parseCommand(text string) (Command, error) {
 		}
 	}
 	fields := splitArgs(text)
+	fields, media, err := cutMedia(fields)
+	if err != nil {
+		return Command{}, err
+	}
+	if len(fields) == 0 && media != "" {
+		return Command{}, inputErrorf("`media:` narrows a search: give an agent, a phone number or a queue too, e.g. `/disconnect jane@example.com media:message`.")
+	}
 	if len(fields) == 0 || (len(fields) == 1 && strings.EqualFold(strings.TrimLeft(fields[0], "-"), "help")) {
 		return Command{Help: true}, nil
 	}
@@ -118,7 +131,10 @@ func parseCommand(text string) (Command, error) {
 	if err != nil {
 		return Command{}, err
 	}
-	cmd := Command{Target: target}
+	if media != "" && target.Kind == TargetConversation {
+		return Command{}, inputErrorf("`media:` narrows a search by agent, phone number or queue; a conversation id already names one conversation. Drop `media:`.")
+	}
+	cmd := Command{Target: target, Media: media}
 	if len(fields) > 1 {
 		who := unwrapWho(strings.Join(fields[1:], " "))
 		sel, err := genesys.GuessSelector(who)
@@ -131,6 +147,38 @@ func parseCommand(text string) (Command, error) {
 		cmd.Who, cmd.Selector = who, &sel
 	}
 	return cmd, nil
+}
+
+// cutMedia takes the media:<medium> argument out of the fields.
+func cutMedia(fields []string) ([]string, genesys.Media, error) {
+	var (
+		out   []string
+		media genesys.Media
+	)
+	for _, f := range fields {
+		v, ok := cutPrefixFold(f, "media:")
+		if !ok {
+			out = append(out, f)
+			continue
+		}
+		if media != "" {
+			return nil, "", inputErrorf("Give `media:` once: one of `media:voice`, `media:callback`, `media:chat`, `media:email`, `media:message`.")
+		}
+		m, err := genesys.ParseMedia(v)
+		if err != nil || !slices.Contains(genesys.FindMedia, m) {
+			return nil, "", inputErrorf("%s is not a medium I can search: use `media:voice`, `media:callback`, `media:chat`, `media:email` or `media:message`.", quote(f))
+		}
+		media = m
+	}
+	return out, media, nil
+}
+
+// cutPrefixFold is strings.CutPrefix, ignoring case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return "", false
 }
 
 // splitArgs splits on white space but keeps Slack's <…|label> markup in one

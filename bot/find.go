@@ -14,7 +14,8 @@ import (
 // Finder finds in-progress conversations when the supervisor does not have
 // the conversation id. It is implemented by the genesys client.
 type Finder interface {
-	// FindConversations asks Genesys analytics for in-progress voice calls.
+	// FindConversations asks Genesys analytics for in-progress
+	// conversations (every medium unless the filter narrows it).
 	FindConversations(ctx context.Context, f genesys.ConversationFilter) (genesys.FindResult, error)
 	// LiveConversations re-reads candidates and keeps those still in progress.
 	LiveConversations(ctx context.Context, f genesys.ConversationFilter, candidates []genesys.ConversationSummary, limit int) (genesys.LiveResult, error)
@@ -229,6 +230,11 @@ func ambiguousQueueText(typed string, amb *genesys.AmbiguousQueueError) string {
 
 // runSearch queries analytics, re-reads the candidates, and answers.
 func (h *handler) runSearch(ctx context.Context, to replyTo, cmd Command, s search) result {
+	if cmd.Media != "" {
+		s.filter.Media = cmd.Media
+		s.what += " (" + escapeText(cmd.Media.Label()) + "s only)"
+		s.plain += " (" + cmd.Media.Label() + "s only)"
+	}
 	failed := failedCall{log: "find failed", attrs: []any{"search", s.plain}}
 	res, err := h.Finder.FindConversations(ctx, s.filter)
 	if err != nil {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,12 +21,20 @@ func sinceText(since time.Time) string {
 // noCallFoundMessage says that nothing was found and what was searched.
 func noCallFoundMessage(s search, res genesys.FindResult, live genesys.LiveResult) message {
 	text := fmt.Sprintf("No call in progress found for %s.", escapeText(s.plain))
-	body := fmt.Sprintf(":information_source: No call in progress found for %s. I searched Genesys analytics for voice calls that have not ended%s", s.what, sinceText(res.Since))
+	body := fmt.Sprintf(":information_source: No call in progress found for %s. I searched Genesys analytics for %s that have not ended%s", s.what, searchedMedia(s.filter.Media), sinceText(res.Since))
 	if live.Ended > 0 {
 		body += fmt.Sprintf(", and re-read the %d that analytics still listed: they have ended", live.Ended)
 	}
 	body += ". Analytics can take a few seconds to see a call that just started: try again shortly, or give the conversation id."
 	return message{Text: text, Blocks: []slack.Block{section("find_none", body)}}
+}
+
+// searchedMedia says what a search looked for.
+func searchedMedia(m genesys.Media) string {
+	if m == "" {
+		return "callbacks, chats, e-mails, messages and voice calls"
+	}
+	return escapeText(m.Label()) + "s"
 }
 
 // findNotes are the context lines under the conversation picker.
@@ -51,13 +60,20 @@ func conversationPickerMessage(convs []*genesys.Conversation, what, who string, 
 	if len(convs) > maxConversationRows {
 		convs = convs[:maxConversationRows]
 	}
+	title, noun := "Which call?", "calls"
+	if slices.ContainsFunc(convs, nonVoice) {
+		title, noun = "Which conversation?", "conversations"
+	}
 	blocks := []slack.Block{
-		section("find_title", fmt.Sprintf("*Which call?* %d calls in progress for %s, newest first.", len(convs), what)),
+		section("find_title", fmt.Sprintf("*%s* %d %s in progress for %s, newest first.", title, len(convs), noun, what)),
 	}
 	for i, conv := range convs {
 		var head []string
 		if !conv.StartTime.IsZero() {
 			head = append(head, "*"+clock(conv.StartTime)+"* ("+formatDuration(now.Sub(conv.StartTime))+" ago)")
+		}
+		if len(conv.Media) > 0 {
+			head = append(head, escapeText(conv.MediaLabel()))
 		}
 		if q := queueName(conv); q != "" {
 			head = append(head, "queue "+escapeText(shortName(q)))
@@ -92,7 +108,7 @@ func conversationPickerMessage(convs []*genesys.Conversation, what, who string, 
 	}
 	blocks = append(blocks, slack.NewActionBlock("find_actions",
 		slack.NewButtonBlockElement(actionCancel, "cancel", plain("Cancel"))))
-	text := fmt.Sprintf("Which call? %d calls in progress, newest first.", len(convs))
+	text := fmt.Sprintf("%s %d %s in progress, newest first.", title, len(convs), noun)
 	return message{Text: text, Blocks: blocks}
 }
 
@@ -103,6 +119,9 @@ func buttonLabel(conv *genesys.Conversation) string {
 	var parts []string
 	if !conv.StartTime.IsZero() {
 		parts = append(parts, conv.StartTime.UTC().Format("15:04:05"))
+	}
+	if nonVoice(conv) {
+		parts = append(parts, conv.MediaLabel())
 	}
 	if active := conv.ActiveParticipants(); len(active) > 0 {
 		parts = append(parts, displayName(active[0]))

@@ -130,12 +130,12 @@ func (h *handler) stale(ctx context.Context, req clickRequest, conv *genesys.Con
 		// Slack delivered this click again (its first ack was lost),
 		// maybe to another replica that already disconnected and
 		// replaced the picker with the outcome: leave that in place.
-		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Slack delivered your click a second time; it was not repeated. The outcome is in the channel.",
-			escapeText(displayName(p)), escapeText(purpose(p)), escapeText(string(p.State)))), respondOptions{})
+		h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer %s (%s). Slack delivered your click a second time; it was not repeated. The outcome is in the channel.",
+			escapeText(displayName(p)), escapeText(roleAndMedia(p)), onWhat(p), escapeText(string(p.State)))), respondOptions{})
 		return done(outcomeStale, "participant_not_active_redelivered")
 	}
-	h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer on the call (%s). Nothing was disconnected. Run `/disconnect %s` for the current list.",
-		escapeText(displayName(p)), escapeText(purpose(p)), escapeText(string(p.State)), conv.ID)), respondOptions{Replace: true})
+	h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer %s (%s). Nothing was disconnected. Run `/disconnect %s` for the current list.",
+		escapeText(displayName(p)), escapeText(roleAndMedia(p)), onWhat(p), escapeText(string(p.State)), conv.ID)), respondOptions{Replace: true})
 	return done(outcomeStale, "participant_not_active")
 }
 
