@@ -262,7 +262,11 @@ func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 		}
 		blocks = append(blocks, contextLine("picker_filter", note))
 	} else if len(left) > 0 {
-		blocks = append(blocks, contextLine("picker_left", "Not on the call any more, or not a person: "+strings.Join(left, ", ")))
+		where := "Not on the call any more, or not a person: "
+		if nonVoice(conv) {
+			where = "Not in the conversation any more, or not a person: "
+		}
+		blocks = append(blocks, contextLine("picker_left", where+strings.Join(left, ", ")))
 	}
 	blocks = append(blocks, slack.NewActionBlock("picker_actions",
 		slack.NewButtonBlockElement(actionCancel, "cancel", plain("Cancel"))))
@@ -287,11 +291,15 @@ func confirmDialog(conv *genesys.Conversation, p genesys.Participant) *slack.Con
 		text = fmt.Sprintf("%s (%s) will be dropped from the %s, conversation %s. Everyone else stays in the conversation.",
 			escapeText(name), escapeText(purpose(p)), escapeText(p.Label()), shortID(conv.ID))
 	}
+	keep := "Keep on call"
+	if nonVoiceParticipant(p) {
+		keep = "Keep"
+	}
 	return slack.NewConfirmationBlockObject(
 		plain(plainLabel("Disconnect "+name+"?", maxConfirmTitle)),
 		mrkdwn(truncateMrkdwn(text, maxConfirmText)),
 		plain("Disconnect"),
-		plain("Keep on call"),
+		plain(keep),
 	).WithStyle(slack.StyleDanger)
 }
 

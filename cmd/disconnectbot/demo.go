@@ -33,10 +33,11 @@ func (a *app) demoCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Try the whole flow with a fake Slack and a fake Genesys org (no credentials needed)",
-		Long: "Starts the Genesys emulator with a live three-party conference, the fake Slack workspace, and the real\n" +
-			"bot wired to both, then lets you type /disconnect as a supervisor would, click the buttons,\n" +
-			"confirm, and see the channel outcome. Reads commands from standard input, so it can be scripted:\n\n" +
-			"  printf '/disconnect $CONV\\nclick 2\\nyes\\n' | disconnectbot demo\n\n" +
+		Long: "Starts the Genesys emulator with a live three-party conference and a live WhatsApp conversation, the\n" +
+			"fake Slack workspace, and the real bot wired to both, then lets you type /disconnect as a supervisor\n" +
+			"would, click the buttons, confirm, and see the channel outcome. Reads commands from standard input, so\n" +
+			"it can be scripted:\n\n" +
+			"  printf '/disconnect $CONV\\nclick 2\\nyes\\n/disconnect $MSG\\nclick 1\\nyes\\n' | disconnectbot demo\n\n" +
 			"With --approval, disconnecting a customer needs a second supervisor (four eyes): @gary is an approver,\n" +
 			"so after @sam asks, `as gary` and Approve:\n\n" +
 			"  printf '/disconnect $CONV customer\\nclick 1\\nyes\\nas gary\\nclick 1\\nyes\\n' | disconnectbot demo --approval",
@@ -56,6 +57,7 @@ type demo struct {
 	slack   *slacktest.Server
 	genesys *genesystest.Server
 	conv    string
+	msg     string // the live WhatsApp conversation ($MSG)
 	user    string
 	// last is the newest message with buttons the user can see.
 	last    *slacktest.Message
@@ -116,6 +118,7 @@ func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration, withAp
 		d.quiet = 1500 * time.Millisecond
 	}
 	d.newCall()
+	d.newMessage()
 	fmt.Fprintf(a.stdout, `disconnectbot demo: a fake Slack workspace and a fake Genesys org, with the real bot between them.
 Its /metrics, /healthz and /readyz are on http://%s.
 
@@ -179,18 +182,21 @@ func demoConfig(sl *slacktest.Server, gen *genesystest.Server, withApproval bool
 
 func (d *demo) help() {
 	fmt.Fprintf(d.out, `
-A three-party call is live: conversation %s
-(the demo also accepts $CONV for it). Type:
+A three-party call is live: conversation %s ($CONV),
+and a WhatsApp conversation: conversation %s ($MSG). Type:
   /disconnect $CONV                     show who is on the call (as in Slack)
   /disconnect $CONV customer            go straight to one participant
+  /disconnect $MSG                      the WhatsApp conversation: %s and agent %s
   /disconnect jane.doe@example.com      find the call from the agent (also: +1 317 555 0123, queue:Support)
+  /disconnect %s media:message   find conversations by agent, messages only (also media:voice)
   click N                               click button [N] of the last message
   yes | no                              answer the confirm dialog
   as gary | as sam                      %s
   call                                  start another three-party call
-  who                                   what the fake Genesys says about the call now
+  message                               start another WhatsApp conversation
+  who                                   what the fake Genesys says about both conversations now
   help | quit
-`, d.conv, d.asHelp())
+`, d.conv, d.msg, genesystest.WhatsAppCustomerName, demoMessagingAgent.Name, demoMessagingAgent.Email, d.asHelp())
 }
 
 func (d *demo) asHelp() string {
@@ -204,11 +210,21 @@ func (d *demo) newCall() {
 	d.conv = d.genesys.ThreePartyConference().ID
 }
 
+// demoMessagingAgent answers the demo's WhatsApp conversations, so that a
+// search for Jane Doe still finds her call only.
+var demoMessagingAgent = genesystest.User{ID: "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f", Name: "Omar Haddad", Email: "omar.haddad@example.com"}
+
+func (d *demo) newMessage() {
+	d.genesys.AddUser(demoMessagingAgent)
+	d.msg = d.genesys.WhatsAppConversationFor(demoMessagingAgent).ID
+}
+
 func (d *demo) do(ctx context.Context, line string) error {
 	switch fields := strings.Fields(line); {
 	case strings.HasPrefix(line, "/disconnect"):
 		text := strings.TrimSpace(strings.TrimPrefix(line, "/disconnect"))
 		text = strings.ReplaceAll(text, "$CONV", d.conv)
+		text = strings.ReplaceAll(text, "$MSG", d.msg)
 		before := d.slack.MessageCount()
 		if _, err := d.slack.SendSlashCommand(ctx, slacktest.SlashCommand{ChannelID: demoChannel, UserID: d.user, Command: "/disconnect", Text: text}); err != nil {
 			return err
@@ -253,13 +269,20 @@ func (d *demo) do(ctx context.Context, line string) error {
 		d.newCall()
 		fmt.Fprintf(d.out, "New three-party call: conversation %s ($CONV now means this one).\n", d.conv)
 		return nil
+	case fields[0] == "message":
+		d.newMessage()
+		fmt.Fprintf(d.out, "New WhatsApp conversation: conversation %s ($MSG now means this one).\n", d.msg)
+		return nil
 	case fields[0] == "who":
-		conv, ok := d.genesys.Conversation(d.conv)
-		if !ok {
-			return fmt.Errorf("the fake Genesys has no conversation %s", d.conv)
-		}
-		for _, p := range conv.Participants {
-			fmt.Fprintf(d.out, "  %-10s %-12s %-13s %s\n", p.Purpose, p.Name, p.State, p.ID)
+		for _, c := range []struct{ what, id string }{{"call", d.conv}, {"WhatsApp", d.msg}} {
+			conv, ok := d.genesys.Conversation(c.id)
+			if !ok {
+				return fmt.Errorf("the fake Genesys has no conversation %s", c.id)
+			}
+			fmt.Fprintf(d.out, "  %s %s:\n", c.what, c.id)
+			for _, p := range conv.Participants {
+				fmt.Fprintf(d.out, "  %-10s %-12s %-9s %-13s %s\n", p.Purpose, p.Name, strings.Join(p.Media(), "+"), p.State, p.ID)
+			}
 		}
 		return nil
 	case fields[0] == "help":

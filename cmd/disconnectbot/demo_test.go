@@ -102,3 +102,47 @@ func TestDemoApproval(t *testing.T) {
 		t.Logf("demo output:\n%s", out)
 	}
 }
+
+// TestDemoWhatsApp: the demo's live WhatsApp conversation, found from its
+// agent with media:message, its customer disconnected, the channel told
+// which medium it was.
+func TestDemoWhatsApp(t *testing.T) {
+	t.Parallel()
+	script := strings.Join([]string{
+		"/disconnect $MSG",
+		"/disconnect omar.haddad@example.com media:message",
+		"click 1", // Ana Souza, the customer
+		"yes",
+		"who",
+		"message",
+		"/disconnect jane.doe@example.com media:message",
+		"quit",
+	}, "\n") + "\n"
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, lookupEnv: func(string) (string, bool) { return "", false }, stdinIsTerminal: func() bool { return false },
+		demoQuiet: 300 * time.Millisecond}
+	if code := a.execute(waitCtx(t), []string{"demo", "--disconnect-delay", "10ms"}); code != exitOK {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"and a WhatsApp conversation",
+		"Who should leave the conversation?",
+		"WhatsApp message",
+		"[1] Disconnect Ana Souza (customer)",
+		"┌─ Disconnect Ana Souza?",
+		"@sam disconnected *Ana Souza* (customer, WhatsApp message)",
+		"Genesys confirmed it.",
+		"message",
+		"New WhatsApp conversation",
+		"No call in progress found for agent *Jane Doe*",
+		"messages only",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("demo output:\n%s", out)
+	}
+}

@@ -262,6 +262,17 @@ func (s *Server) jane() (janeID, queueID string) {
 // Doe, each with one session of that media. It returns the stored copy.
 func (s *Server) MediaConversation(m, messageType string) Conversation {
 	janeID, queueID := s.jane()
+	return s.mediaConversation(m, messageType, User{ID: janeID, Name: JaneDoeName}, queueID)
+}
+
+// WhatsAppConversationFor is WhatsAppConversation with agent (a user of the
+// org, see AddUser) instead of Jane Doe.
+func (s *Server) WhatsAppConversationFor(agent User) Conversation {
+	_, queueID := s.jane()
+	return s.mediaConversation(MediaMessage, "whatsapp", agent, queueID)
+}
+
+func (s *Server) mediaConversation(m, messageType string, agent User, queueID string) Conversation {
 	start := time.Now().UTC().Add(-4 * time.Minute)
 	session := func() []Communication {
 		c := Communication{Media: m}
@@ -313,8 +324,8 @@ func (s *Server) MediaConversation(m, messageType string) Conversation {
 				Communications: session(),
 			},
 			{
-				Name: JaneDoeName, Purpose: "agent", UserID: janeID, QueueID: queueID, QueueName: QueueName,
-				Address: "sip:" + janeID + "@localhost", Direction: "inbound", StartTime: start.Add(15 * time.Second),
+				Name: agent.Name, Purpose: "agent", UserID: agent.ID, QueueID: queueID, QueueName: QueueName,
+				Address: "sip:" + agent.ID + "@localhost", Direction: "inbound", StartTime: start.Add(15 * time.Second),
 				Communications: session(),
 			},
 		},
