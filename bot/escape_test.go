@@ -137,3 +137,19 @@ func TestSlackAPIGuardsTextFallback(t *testing.T) {
 		t.Errorf("%d messages, want 2", n)
 	}
 }
+
+// BenchmarkEscapeText: what the escaping layer costs per name, for the
+// common plain-ASCII name (no copy) and for a hostile one.
+func BenchmarkEscapeText(b *testing.B) {
+	for _, tc := range []struct{ name, in string }{
+		{"ascii", "Jane Doe"},
+		{"hostile", "<!channel> <https://evil.example/login|Re-login to Genesys> @here \u202eevil\u200b\n"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = escapeText(tc.in)
+			}
+		})
+	}
+}
