@@ -209,7 +209,7 @@ func (h *handler) requestApproval(ctx context.Context, req clickRequest, conv *g
 		Purpose: signedPurpose(p.Purpose), Name: clampBytes(displayName(p), approval.MaxNameLen),
 	}
 	res := h.postApprovalRequest(ctx, req, r, conversationSummary(conv, now),
-		fmt.Sprintf("*%s* (%s) is disconnected only once a second supervisor approves.", escapeText(displayName(p)), escapeText(purpose(p))))
+		fmt.Sprintf("*%s* (%s) is disconnected only once a second supervisor approves.", escapeText(displayName(p)), escapeText(roleAndMedia(p))))
 	res.conversation, res.participant, res.purpose = conv.ID, p.ID, p.Purpose
 	return res
 }

@@ -252,3 +252,22 @@ func TestE2EFindMedia(t *testing.T) {
 	wantText(t, h, bad, "media:fax", "is not a medium I can search", "media:message")
 	_ = genesys.MediaVoice
 }
+
+// TestE2ECallsEndpointsOnOtherMedia: with genesys.endpoints calls (voice
+// only) a WhatsApp conversation gets a clear refusal, and nothing is
+// disconnected; a voice call works as before.
+func TestE2ECallsEndpointsOnOtherMedia(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{genesysCfg: func(c *genesys.Config) { c.Endpoints = genesys.FamilyCalls }})
+	wa := h.genesys.WhatsAppConversation()
+	answer := h.slash(supervisor, wa.ID)
+	wantText(t, h, answer, "calls on WhatsApp", "is a message, not a voice call", "set them to auto")
+	if n := len(h.slack.Buttons(answer)); n != 0 {
+		t.Errorf("%d buttons on a refusal", n)
+	}
+	if n := h.genesys.CountOp(genesystest.OpGetConversation) + h.genesys.CountOp(genesystest.OpPatchCallParticipant); n != 0 {
+		t.Errorf("%d requests outside the calls GET", n)
+	}
+	conf := h.genesys.ThreePartyConference()
+	wantParticipantPicker(t, h, h.slash(supervisor, conf.ID), conf, "voice with calls endpoints")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -253,6 +254,21 @@ func TestHandlerSlash(t *testing.T) {
 			}
 		}, want: auditLine{Action: "command", Outcome: "find_picker_shown", Reason: "queue Support"},
 			wantReply: encodeConversationButton(hConv2, "")},
+		{name: "find: media: narrows the search", text: "jane@example.com media:message", find: true, setup: func(f *fixture) {
+			f.finder.FindUserByEmailFn = func(context.Context, string) (*genesys.User, error) {
+				return &genesys.User{ID: hUserID, Name: "Jane Doe", Email: "jane@example.com"}, nil
+			}
+			f.finder.FindConversationsFn = func(_ context.Context, flt genesys.ConversationFilter) (genesys.FindResult, error) {
+				if flt.Media != genesys.MediaMessage || flt.UserID != hUserID {
+					return genesys.FindResult{}, fmt.Errorf("filter %+v", flt)
+				}
+				return genesys.FindResult{}, nil
+			}
+			f.finder.LiveConversationsFn = func(context.Context, genesys.ConversationFilter, []genesys.ConversationSummary, int) (genesys.LiveResult, error) {
+				return genesys.LiveResult{}, nil
+			}
+		}, want: auditLine{Action: "command", Outcome: "find_none", Reason: "agent Jane Doe (jane@example.com) (messages only)"},
+			wantReply: "analytics for messages that have not ended"},
 		{name: "find: unknown e-mail", text: "nobody@example.com", find: true, setup: func(f *fixture) {
 			f.finder.FindUserByEmailFn = func(context.Context, string) (*genesys.User, error) { return nil, genesys.ErrUserNotFound }
 		}, want: auditLine{Action: "command", Outcome: "find_no_user", Reason: "user_not_found"},

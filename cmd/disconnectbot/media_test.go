@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -88,5 +90,33 @@ func TestCLIDisconnectMessage(t *testing.T) {
 	res.check(t, exitOK, []string{"Disconnected " + genesystest.WhatsAppCustomerName + " (customer, WhatsApp message", "Genesys confirmed it"}, nil)
 	if got := state(t, gen, wa.ID, wa.Participants[0].ID); got != "disconnected" {
 		t.Errorf("customer is %s", got)
+	}
+}
+
+// TestCLIParticipantsCapturedCallback: the callback answer that made the
+// CLI list the live customer as "none" and refuse everyone: now the
+// customer and the one live leg of Jane's five are active, named callback.
+func TestCLIParticipantsCapturedCallback(t *testing.T) {
+	t.Parallel()
+	body, err := os.ReadFile(filepath.Join("..", "..", "genesys", "testdata", "conversations", "callback-duplicate-legs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := newEmulator(t)
+	const id = "a1b2c3d4-0001-4a00-8a00-00000000cb01"
+	gen.ServeRawConversation(id, body)
+	res := runCLI(t, cliRun{env: cliEnv(gen)}, "participants", id)
+	res.check(t, exitOK, []string{"Conversation " + id + " (callback)", "MEDIA"}, nil)
+	active := 0
+	for _, line := range strings.Split(res.stdout, "\n") {
+		if strings.Contains(line, "active") {
+			active++
+			if !strings.Contains(line, "callback") || !strings.Contains(line, "connected") {
+				t.Errorf("active row %q", line)
+			}
+		}
+	}
+	if active != 2 || !strings.Contains(res.stdout, "c0000001-aaaa-4aaa-8aaa-000000000013") {
+		t.Errorf("%d active rows, want the customer and Jane's live leg:\n%s", active, res.stdout)
 	}
 }

@@ -426,6 +426,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, corr string
 // ---- conversations ----
 
 func (s *Server) handleGetConversation(w http.ResponseWriter, corr string, rt route) {
+	if body, ok := s.rawConversation(rt.convID); ok && rt.op == OpGetConversation {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+		return
+	}
 	s.mu.Lock()
 	c, ok := s.convs[strings.ToLower(rt.convID)]
 	var snap Conversation

@@ -3,6 +3,7 @@ package genesystest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -580,4 +581,25 @@ func otherMediaURIs(c Conversation, m string) []string {
 		}
 	}
 	return out
+}
+
+// ServeRawConversation makes the generic GET of conversation id answer
+// body verbatim (200, application/json): a conversation captured from a
+// real org, or synthesized, tried through the real client. A stored
+// conversation with the same id is not consulted for that GET.
+func (s *Server) ServeRawConversation(id string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.raw == nil {
+		s.raw = map[string][]byte{}
+	}
+	s.raw[strings.ToLower(id)] = slices.Clone(body)
+}
+
+// rawConversation returns what ServeRawConversation set for id.
+func (s *Server) rawConversation(id string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.raw[strings.ToLower(id)]
+	return b, ok
 }

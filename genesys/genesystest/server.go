@@ -105,8 +105,9 @@ type Server struct {
 	requests        []Request
 	timers          map[*time.Timer]struct{}
 	janeID, queueID string
-	analyticsLag    time.Duration // see WithAnalyticsLag (analytics.go)
-	queues          []Queue       // see AddQueue (analytics.go)
+	analyticsLag    time.Duration     // see WithAnalyticsLag (analytics.go)
+	queues          []Queue           // see AddQueue (analytics.go)
+	raw             map[string][]byte // see ServeRawConversation (media.go)
 }
 
 // New starts a fake org on a local port. Close it when done.
