@@ -72,6 +72,17 @@ func (c *Client) GetConversation(ctx context.Context, conversationID string) (*C
 	_, err := c.withFamily(ctx, calls, func(fam EndpointFamily) error {
 		var err error
 		conv, err = c.readFamilies(ctx, conversationID, fam, c.endpoints == FamilyAuto)
+		if err != nil && fam == FamilyCalls && c.endpoints == FamilyAuto && isConversationGone(err) {
+			// The calls family may not know a conversation of other media at
+			// all: before calling it gone (which a confirmation would take
+			// for "disconnected"), ask the generic family, which refused
+			// only a disconnect, maybe not a read.
+			if g, gerr := c.readFamilies(ctx, conversationID, FamilyGeneric, false); gerr == nil {
+				conv, err = g, nil
+			} else if ErrorKind(gerr) != KindNotAUser {
+				err = gerr
+			}
+		}
 		return err
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
 	"github.com/google/go-cmp/cmp"
@@ -369,5 +370,36 @@ func TestFindEveryMedia(t *testing.T) {
 	got, err := c.Identify(ctx, conv, sel)
 	if err != nil || len(got) != 1 || got[0].Purpose != "customer" {
 		t.Errorf("identify by WhatsApp number: %+v, %v", got, err)
+	}
+}
+
+// TestCallsFamilyUnknownConversation: after learning that the generic
+// PATCH refuses client credentials, a calls GET that does not know a
+// WhatsApp conversation (404) is not taken for "gone": the generic GET
+// reads it, and a confirmation is not faked.
+func TestCallsFamilyUnknownConversation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := newEmulator(t, genesystest.WithDisconnectDelay(time.Hour))
+	c := newClient(t, srv, func(cfg *Config) { cfg.ConfirmTimeout = 50 * time.Millisecond })
+	c.preferCalls.Store(true)
+	wa := srv.WhatsAppConversation()
+	srv.InjectFault(genesystest.Fault{Op: genesystest.OpGetCall, Status: 404, Code: "conversation.error.conversation.not.found", Message: "The conversation does not exist."})
+	conv, err := c.GetConversation(ctx, wa.ID)
+	if err != nil || len(conv.ActiveParticipants()) != 2 {
+		t.Fatalf("%v, %v", conv, err)
+	}
+	if _, err := c.DisconnectParticipant(ctx, wa.ID, wa.Participants[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	// The leg drops only in an hour: not confirmed, whatever the calls family says.
+	cf, err := c.ConfirmDisconnect(ctx, wa.ID, wa.Participants[2].ID)
+	if err != nil || cf.Confirmed {
+		t.Errorf("confirmation %+v, %v: a 404 from the calls family was taken for gone", cf, err)
+	}
+	// A conversation that is really gone is still gone.
+	srv.DeleteConversation(wa.ID)
+	if _, err := c.GetConversation(ctx, wa.ID); !isConversationGone(err) {
+		t.Errorf("deleted conversation: %v", err)
 	}
 }
