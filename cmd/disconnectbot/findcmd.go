@@ -87,8 +87,8 @@ func (a *app) findCommand() *cobra.Command {
 			var m genesys.Media
 			if cmd.Flags().Changed("media") {
 				var err error
-				if m, err = genesys.ParseMedia(media); err != nil {
-					return usageErrorf("--media: %s", genesys.UserMessage(err))
+				if m, err = genesys.ParseMedia(media); err != nil || !slices.Contains(genesys.FindMedia, m) {
+					return usageErrorf("--media %q is not one of voice, callback, chat, email, message", media)
 				}
 			}
 			client, err := a.genesysFinder(cmd.Context())

@@ -75,8 +75,10 @@ func TestCLIFindMedia(t *testing.T) {
 	res = runCLI(t, cliRun{env: e}, "find", "--phone", genesystest.WhatsAppCustomerPhone)
 	res.check(t, exitOK, []string{wa.ID}, nil)
 
-	res = runCLI(t, cliRun{env: e}, "find", "--agent", genesystest.JaneDoeEmail, "--media", "fax")
-	res.check(t, exitUsage, nil, []string{"--media", "voice, callback, chat, email, message"})
+	for _, bad := range []string{"fax", "video"} {
+		res = runCLI(t, cliRun{env: e}, "find", "--agent", genesystest.JaneDoeEmail, "--media", bad)
+		res.check(t, exitUsage, nil, []string{"--media", "voice, callback, chat, email, message"})
+	}
 }
 
 // TestCLIDisconnectMessage: the CLI disconnects a WhatsApp customer, by
