@@ -76,6 +76,11 @@ type Config struct {
 	// included. It must be safe for concurrent use and return quickly.
 	Observer  func(RequestEvent)
 	UserAgent string
+	// RequestsPerMinute is the request budget of the OAuth client as a whole
+	// (every replica together); 0 means DefaultRequestsPerMinute. Replicas
+	// is how many processes share it (0 means 1): each takes its share.
+	// See WithBulkPriority.
+	RequestsPerMinute, Replicas int
 }
 
 // RequestEvent describes one HTTP attempt, for metrics.
@@ -122,6 +127,8 @@ type Client struct {
 	backoffBase     time.Duration // tests shorten it
 
 	tokens *tokenCache
+	budget *budget     // budget.go
+	claims sweepClaims // sweep.go
 
 	requests      atomic.Int64
 	tokenRequests atomic.Int64
@@ -164,6 +171,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		confirmInterval: orDefault(cfg.ConfirmInterval, DefaultConfirmInterval),
 		backoffBase:     defaultBackoff,
 	}
+	if err := checkBudget(cfg); err != nil { // budget.go
+		return nil, err
+	}
+	c.budget = newBudget(cfg.RequestsPerMinute, cfg.Replicas)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

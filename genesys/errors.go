@@ -294,7 +294,7 @@ func CorrelationID(err error) string {
 // practice the view permissions are what an admin must grant.
 func permissionFor(op string) string {
 	switch op {
-	case opPatchParticipant, opPatchCallParticipant, opPatchCallbackParticipant, opPatchChatParticipant, opPatchEmailParticipant, opPatchMessageParticipant:
+	case opPatchParticipant, opPatchCallParticipant, opPatchCallbackParticipant, opPatchChatParticipant, opPatchEmailParticipant, opPatchMessageParticipant, opTeardown:
 		return "conversation:communication:disconnect"
 	case opGetConversation, opGetCall, opGetCallback, opGetChat, opGetEmail, opGetMessage:
 		return "conversation:communication:view"

@@ -193,8 +193,12 @@ func (c *Client) send(ctx context.Context, req apiRequest, tok *oauth2.Token, at
 		hreq.Header.Set("Content-Type", "application/json")
 	}
 
+	if err := c.budget.wait(ctx); err != nil { // budget.go
+		return sent{attempt: attempt, err: err}
+	}
 	t0 := time.Now()
 	resp, err := c.http.Do(hreq)
+	c.budget.observe(resp)
 	var body []byte
 	if err == nil {
 		body, err = readBody(resp.Body)

@@ -110,18 +110,7 @@ func (s *Server) EndConversation(id string) bool {
 	if !ok {
 		return false
 	}
-	now := time.Now().UTC()
-	for i := range c.Participants {
-		p := &c.Participants[i]
-		if !p.Ended() {
-			p.endSessions("", now, "peer")
-			p.State, p.EndTime, p.Held, p.DisconnectType = "disconnected", now, false, "peer"
-		}
-		c.forgetPending(p.ID)
-	}
-	if c.EndTime.IsZero() {
-		c.EndTime = now
-	}
+	hangUpLocked(c, "peer") // sweep.go
 	return true
 }
 
@@ -451,7 +440,11 @@ func (s *Server) analyticsHits(q analyticsQuery) []analyticsView {
 			hits = append(hits, v)
 		}
 	}
+	hook := s.pageHook // sweep.go
 	s.mu.Unlock()
+	if hook != nil {
+		hook(q.pageNumber) // this page is already read: what the hook starts shifts the next
+	}
 	slices.SortFunc(hits, func(a, b analyticsView) int {
 		if c := a.conv.StartTime.Compare(b.conv.StartTime); c != 0 {
 			if q.Order == "desc" {

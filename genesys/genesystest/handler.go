@@ -102,6 +102,8 @@ func parseRoute(method, escapedPath string) route {
 		return route{op: OpGetConversation, convID: segs[3], perm: PermConversationView, needAuth: true}
 	case method == http.MethodPatch && is("api", "v2", "conversations", "calls", "*", "participants", "*"):
 		return route{op: OpPatchCallParticipant, convID: segs[4], partID: segs[6], perm: PermConversationDisconnect, needAuth: true}
+	case method == http.MethodPost && is("api", "v2", "conversations", "*", "disconnect"): // sweep.go
+		return route{op: OpTeardown, convID: segs[3], perm: PermConversationDisconnect, needAuth: true}
 	case method == http.MethodPatch && is("api", "v2", "conversations", "*", "participants", "*") && !isFamilySegment(segs[3]):
 		return route{op: OpPatchParticipant, convID: segs[3], partID: segs[5], perm: PermConversationDisconnect, needAuth: true}
 	case method == http.MethodPost && is("api", "v2", "users", "search"):
@@ -193,6 +195,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if !s.admit(rec, corr, rt) { // ratelimit.go
+		return
+	}
 
 	s.mu.Lock()
 	f := s.takeFaultLocked(rt.op)
@@ -238,6 +243,8 @@ func (s *Server) dispatch(rec http.ResponseWriter, r *http.Request, corr string,
 		s.handleAnalyticsQuery(rec, r, corr, body)
 	case OpGetQueues:
 		s.handleGetQueues(rec, r, corr)
+	case OpTeardown:
+		s.handleTeardown(rec, corr, rt)
 	default:
 		writeError(rec, corr, http.StatusNotFound, "not.found", "The requested resource was not found.", nil)
 	}
@@ -502,6 +509,11 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, corr string
 		return
 	}
 	pid := p.ID
+	if c.IgnoreDisconnects { // sweep.go: accepted, and nothing happens
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
 	if key := pendingKey(pid, m); !c.pending[key] {
 		c.pending[key] = true
 		if s.disconnectDelay <= 0 {

@@ -67,6 +67,8 @@ type Conversation struct {
 	StartTime    time.Time // zero = 5 minutes ago
 	EndTime      time.Time // set when the conversation ends
 	Participants []Participant
+	// Stuck and IgnoreDisconnects make a stuck conversation (sweep.go).
+	Stuck, IgnoreDisconnects bool
 }
 
 // Participant returns the participant with the given id.
@@ -280,6 +282,10 @@ func (s *Server) disconnectLocked(convID, pid, m string) {
 	now := time.Now().UTC()
 	if !p.endSessions(m, now, "client") {
 		return // another medium of the participant is still up
+	}
+	if c.Stuck { // sweep.go
+		endIfAllEndedLocked(c, now)
+		return
 	}
 
 	// A call with at most one person left is over: everyone else drops.

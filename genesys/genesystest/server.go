@@ -108,6 +108,8 @@ type Server struct {
 	analyticsLag    time.Duration     // see WithAnalyticsLag (analytics.go)
 	queues          []Queue           // see AddQueue (analytics.go)
 	raw             map[string][]byte // see ServeRawConversation (media.go)
+	rate            rateLimiter       // see WithRateLimit (ratelimit.go)
+	pageHook        func(page int)    // see OnAnalyticsPage (sweep.go)
 }
 
 // New starts a fake org on a local port. Close it when done.

@@ -1,0 +1,835 @@
+package genesys
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A sweep finds conversations that should have ended long ago ("stuck" or
+// "ghost" interactions) and clears them in bulk:
+//
+//  1. FindStuck lists candidates from the analytics details query.
+//  2. Sweep re-reads each candidate and acts only on what Genesys says now:
+//     it disconnects every leg still live, people and system legs (acd,
+//     ivr) alike, then waits for the conversation to end.
+//  3. Optionally (Teardown), a conversation that stays open is torn down
+//     with POST /api/v2/conversations/{id}/disconnect.
+//
+// All of it runs at bulk priority (WithBulkPriority): it uses what
+// interactive requests leave of the Client's budget.
+
+// Operation names of the sweep's own requests.
+const (
+	opTeardown  = "teardownConversation"
+	opSweepRead = opGetConversation // the generic GET
+)
+
+// Defaults of StuckFilter and SweepOptions.
+const (
+	DefaultStuckMaxAge      = 7 * 24 * time.Hour
+	DefaultStuckLimit       = 1000
+	DefaultStuckPageSize    = 100
+	DefaultSweepConcurrency = 4
+	// MaxStuckLimit bounds StuckFilter.Limit.
+	MaxStuckLimit = 100000
+	// maxStuckPasses bounds how often the pages are read again when they
+	// shifted during a read.
+	maxStuckPasses = 2
+	// maxRateLimitedRetries bounds how often one step waits out a 429.
+	maxRateLimitedRetries = 20
+)
+
+// StuckMedia are the media a sweep can be narrowed to, as analytics names them.
+var StuckMedia = []string{"voice", "callback", "chat", "email", "message"}
+
+// mediaArrays maps the analytics media names to the arrays of the generic
+// Participant that hold each medium's state.
+var mediaArrays = map[string]string{"calls": "voice", "callbacks": "callback", "chats": "chat", "emails": "email", "messages": "message"}
+
+// StuckFilter says which conversations FindStuck lists.
+type StuckFilter struct {
+	// OlderThan is required: only conversations that started at least this
+	// long ago are candidates.
+	OlderThan time.Duration
+	// QueueID narrows to conversations that went through a queue.
+	QueueID string
+	// MediaType narrows to one medium (see StuckMedia).
+	MediaType string
+	// MaxAge is how far back the search reaches; 0 means DefaultStuckMaxAge.
+	MaxAge time.Duration
+	// Limit bounds the candidates returned; 0 means DefaultStuckLimit.
+	Limit int
+	// PageSize is the analytics page size; 0 means DefaultStuckPageSize.
+	PageSize int
+}
+
+func (f *StuckFilter) normalize() error {
+	if f.MaxAge == 0 {
+		f.MaxAge = DefaultStuckMaxAge
+	}
+	if f.Limit == 0 {
+		f.Limit = DefaultStuckLimit
+	}
+	if f.PageSize == 0 {
+		f.PageSize = DefaultStuckPageSize
+	}
+	switch {
+	case f.OlderThan <= 0:
+		return &InputError{Field: "older", Message: "say how old a conversation must be to count as stuck (for example 4h)"}
+	case f.MaxAge <= f.OlderThan:
+		return &InputError{Field: "max age", Message: fmt.Sprintf("the search reaches back %s, which is not more than the age asked for (%s)", f.MaxAge, f.OlderThan)}
+	case f.Limit < 1 || f.Limit > MaxStuckLimit:
+		return &InputError{Field: "limit", Message: fmt.Sprintf("limit %d is out of range (1 to %d)", f.Limit, MaxStuckLimit)}
+	case f.PageSize < 1 || f.PageSize > MaxFindPageSize:
+		return &InputError{Field: "page size", Message: fmt.Sprintf("page size %d is out of range (1 to %d)", f.PageSize, MaxFindPageSize)}
+	}
+	if f.QueueID != "" {
+		if err := ValidateID("queue id", f.QueueID); err != nil {
+			return err
+		}
+		f.QueueID = strings.ToLower(f.QueueID)
+	}
+	f.MediaType = strings.ToLower(strings.TrimSpace(f.MediaType))
+	if f.MediaType != "" && !slices.Contains(StuckMedia, f.MediaType) {
+		return &InputError{Field: "media", Message: fmt.Sprintf("media %q is not one of %s", shorten(f.MediaType, 32), strings.Join(StuckMedia, ", "))}
+	}
+	return nil
+}
+
+// StuckCandidate is one conversation that analytics lists as in progress
+// and that started long enough ago.
+type StuckCandidate struct {
+	ID           string               `json:"id"`
+	StartTime    time.Time            `json:"startTime"`
+	MediaType    string               `json:"mediaType,omitempty"`
+	QueueIDs     []string             `json:"queueIds,omitempty"`
+	Participants []SummaryParticipant `json:"participants"`
+}
+
+// StuckList is what FindStuck found, oldest first.
+type StuckList struct {
+	Candidates []StuckCandidate
+	// More is set when more candidates exist than Limit allowed.
+	More bool
+	// Since is the start of the searched interval.
+	Since time.Time
+	// Pages is the number of analytics requests made.
+	Pages int
+}
+
+// FindStuck lists conversations that analytics reports without an end and
+// that started between f.MaxAge and f.OlderThan ago, oldest first. It reads
+// every page (pages shift while calls start and end, so the list is
+// deduplicated by conversation id, and read a second time when the total
+// changed under it) and stops at f.Limit, setting More.
+//
+// Analytics lags: re-read before acting (Sweep does).
+func (c *Client) FindStuck(ctx context.Context, f StuckFilter) (StuckList, error) {
+	if err := f.normalize(); err != nil {
+		return StuckList{}, err
+	}
+	ctx = WithBulkPriority(ctx)
+	now := time.Now().UTC()
+	// Intervals select whole days: the interval only has to touch the
+	// days the candidates started on; their real start is checked below.
+	newest := now.Add(-f.OlderThan)
+	oldest := now.Add(-f.MaxAge)
+	res := StuckList{Since: oldest}
+	seen := map[string]bool{}
+	for pass := 0; pass < maxStuckPasses; pass++ {
+		firstTotal, lastTotal := -1, -1
+		for page := 1; ; page++ {
+			q := stuckQuery(f, oldest, newest, page)
+			body, err := json.Marshal(q)
+			if err != nil {
+				return StuckList{}, err
+			}
+			var w wireAnalyticsResponse
+			err = retryRateLimited(ctx, func() error {
+				_, err := c.do(ctx, apiRequest{op: opQueryConversations, method: http.MethodPost, path: "/api/v2/analytics/conversations/details/query", body: body}, &w)
+				return err
+			})
+			if err != nil {
+				return StuckList{}, err
+			}
+			res.Pages++
+			if firstTotal < 0 {
+				firstTotal = w.TotalHits
+			}
+			lastTotal = w.TotalHits
+			for _, wc := range w.Conversations {
+				if !isUUID(wc.ConversationID) || !wc.ConversationEnd.IsZero() {
+					continue
+				}
+				start := wc.ConversationStart.Time
+				if start.IsZero() || start.After(newest) || start.Before(oldest) {
+					continue
+				}
+				id := strings.ToLower(wc.ConversationID)
+				if seen[id] {
+					continue
+				}
+				if len(res.Candidates) >= f.Limit {
+					res.More = true
+					break
+				}
+				seen[id] = true
+				res.Candidates = append(res.Candidates, stuckCandidate(wc))
+			}
+			if res.More || len(w.Conversations) < f.PageSize {
+				break
+			}
+		}
+		if res.More || firstTotal == lastTotal {
+			break
+		}
+	}
+	slices.SortStableFunc(res.Candidates, func(a, b StuckCandidate) int { return a.StartTime.Compare(b.StartTime) })
+	return res, nil
+}
+
+func stuckQuery(f StuckFilter, oldest, newest time.Time, page int) conversationQuery {
+	q := conversationQuery{
+		Interval: analyticsTime(oldest) + "/" + analyticsTime(newest),
+		Order:    "desc",
+		OrderBy:  "conversationStart",
+		Paging:   queryPaging{PageSize: f.PageSize, PageNumber: page},
+		ConversationFilters: []queryFilter{{Type: "and", Predicates: []queryPredicate{
+			{Type: "dimension", Dimension: "conversationEnd", Operator: "notExists"},
+		}}},
+	}
+	var seg []queryPredicate
+	if f.MediaType != "" {
+		seg = append(seg, dimension("mediaType", f.MediaType))
+	}
+	if f.QueueID != "" {
+		seg = append(seg, dimension("queueId", f.QueueID))
+	}
+	if len(seg) > 0 {
+		q.SegmentFilters = []queryFilter{{Type: "and", Predicates: seg}}
+	}
+	return q
+}
+
+func stuckCandidate(wc wireAnalyticsConversation) StuckCandidate {
+	s := wc.model()
+	cand := StuckCandidate{ID: s.ID, StartTime: s.StartTime, QueueIDs: s.QueueIDs, Participants: s.Participants}
+	for _, p := range wc.Participants {
+		for _, ses := range p.Sessions {
+			if cand.MediaType == "" && ses.MediaType != "" {
+				cand.MediaType = strings.ToLower(ses.MediaType)
+			}
+		}
+	}
+	return cand
+}
+
+// ---- re-reading a conversation for the sweep ----
+
+// SweepLeg is one medium of one participant as the sweep sees it.
+type SweepLeg struct {
+	ParticipantID string `json:"participantId"`
+	Name          string `json:"name,omitempty"`
+	Purpose       string `json:"purpose,omitempty"`
+	UserID        string `json:"userId,omitempty"`
+	QueueID       string `json:"queueId,omitempty"`
+	QueueName     string `json:"queueName,omitempty"`
+	MediaType     string `json:"mediaType"`
+	State         State  `json:"state"`
+}
+
+// Live reports whether the sweep must disconnect the leg. Unlike
+// Participant.Active (what a supervisor may pick), it counts system legs
+// (acd, ivr, voicemail, flows) too: in a stuck conversation those are what
+// keeps it in the queue. A scheduled callback is waiting, not stuck.
+func (l SweepLeg) Live() bool {
+	switch l.State {
+	case StateDisconnected, StateTerminated, StateNone, "scheduled", "":
+		return false
+	}
+	return true
+}
+
+// SweepConversation is a conversation re-read for the sweep.
+type SweepConversation struct {
+	ID        string     `json:"id"`
+	StartTime time.Time  `json:"startTime,omitzero"`
+	EndTime   time.Time  `json:"endTime,omitzero"`
+	MediaType string     `json:"mediaType,omitempty"`
+	Legs      []SweepLeg `json:"legs"`
+}
+
+// Ended reports whether nothing is left to disconnect.
+func (c *SweepConversation) Ended() bool {
+	if !c.EndTime.IsZero() {
+		return true
+	}
+	return !slices.ContainsFunc(c.Legs, SweepLeg.Live)
+}
+
+// Waiting reports whether the conversation is only a scheduled callback.
+func (c *SweepConversation) Waiting() bool {
+	return c.EndTime.IsZero() && !slices.ContainsFunc(c.Legs, SweepLeg.Live) &&
+		slices.ContainsFunc(c.Legs, func(l SweepLeg) bool { return l.State == "scheduled" })
+}
+
+// wireSweepConversation is the generic Conversation with every medium's
+// array: the state of a leg lives in calls[], callbacks[], chats[],
+// emails[] or messages[], not on the participant.
+type wireSweepConversation struct {
+	ID           string                 `json:"id"`
+	StartTime    wireTime               `json:"startTime"`
+	EndTime      wireTime               `json:"endTime"`
+	Participants []wireSweepParticipant `json:"participants"`
+}
+
+type wireSweepParticipant struct {
+	ID        string                       `json:"id"`
+	Name      string                       `json:"name"`
+	Purpose   string                       `json:"purpose"`
+	UserID    string                       `json:"userId"`
+	QueueID   string                       `json:"queueId"`
+	QueueName string                       `json:"queueName"`
+	Media     map[string][]json.RawMessage `json:"-"`
+}
+
+func (p *wireSweepParticipant) UnmarshalJSON(b []byte) error {
+	type plain wireSweepParticipant
+	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	for key := range mediaArrays {
+		if raw, ok := all[key]; ok {
+			var items []json.RawMessage
+			if json.Unmarshal(raw, &items) == nil && len(items) > 0 {
+				if p.Media == nil {
+					p.Media = map[string][]json.RawMessage{}
+				}
+				p.Media[key] = items
+			}
+		}
+	}
+	return nil
+}
+
+type wireMediaItem struct {
+	State string `json:"state"`
+}
+
+func (w *wireSweepConversation) model() *SweepConversation {
+	c := &SweepConversation{ID: strings.ToLower(w.ID), StartTime: w.StartTime.Time, EndTime: w.EndTime.Time}
+	keys := make([]string, 0, len(mediaArrays))
+	for k := range mediaArrays {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, wp := range w.Participants {
+		for _, key := range keys {
+			items := wp.Media[key]
+			if len(items) == 0 {
+				continue
+			}
+			// The leg's state is its latest item that has not ended, else
+			// its last item: Genesys appends a new item on reconnects.
+			state := StateNone
+			for _, raw := range items {
+				var it wireMediaItem
+				if json.Unmarshal(raw, &it) != nil {
+					continue
+				}
+				s := normState(it.State)
+				if !s.Ended() || state == StateNone || state.Ended() {
+					state = s
+				}
+			}
+			media := mediaArrays[key]
+			if c.MediaType == "" {
+				c.MediaType = media
+			}
+			c.Legs = append(c.Legs, SweepLeg{
+				ParticipantID: wp.ID, Name: wp.Name, Purpose: strings.ToLower(wp.Purpose), UserID: wp.UserID,
+				QueueID: strings.ToLower(wp.QueueID), QueueName: wp.QueueName, MediaType: media, State: state,
+			})
+		}
+	}
+	return c
+}
+
+// ReadForSweep re-reads a conversation with every medium's legs
+// (GET /api/v2/conversations/{id}).
+func (c *Client) ReadForSweep(ctx context.Context, conversationID string) (*SweepConversation, error) {
+	if err := ValidateID("conversation id", conversationID); err != nil {
+		return nil, err
+	}
+	var w wireSweepConversation
+	resp, err := c.do(ctx, apiRequest{op: opSweepRead, method: http.MethodGet, path: "/api/v2/conversations/" + url.PathEscape(conversationID)}, &w)
+	if err != nil {
+		return nil, err
+	}
+	if w.ID == "" {
+		return nil, &DecodeError{Operation: opSweepRead, Status: resp.status, ContentType: "application/json", CorrelationID: resp.correlationID, Err: errors.New("conversation has no id")}
+	}
+	return w.model(), nil
+}
+
+// TeardownConversation asks Genesys for a full teardown of a conversation
+// (POST /api/v2/conversations/{id}/disconnect). Genesys documents it as a
+// last resort, not the normal way to end interactions: it disconnects all
+// media and applies a system wrap-up code to participants pending wrap-up.
+// It returns the correlation id of the accepting answer.
+func (c *Client) TeardownConversation(ctx context.Context, conversationID string) (string, error) {
+	if err := ValidateID("conversation id", conversationID); err != nil {
+		return "", err
+	}
+	resp, err := c.do(ctx, apiRequest{op: opTeardown, method: http.MethodPost, path: "/api/v2/conversations/" + url.PathEscape(conversationID) + "/disconnect"}, nil)
+	if err != nil {
+		return "", err
+	}
+	return resp.correlationID, nil
+}
+
+// ---- clearing ----
+
+// SweepOutcome is what happened to one conversation of a sweep.
+type SweepOutcome string
+
+// The outcomes of a sweep, also used as metric labels.
+const (
+	SweepCleared      SweepOutcome = "cleared"       // its live legs were disconnected and it ended
+	SweepTornDown     SweepOutcome = "torn_down"     // it ended after a teardown
+	SweepAlreadyEnded SweepOutcome = "already_ended" // it had ended when re-read, or someone else ended it
+	SweepStillOpen    SweepOutcome = "still_open"    // it did not end within the confirmation window
+	SweepFailed       SweepOutcome = "failed"        // Genesys refused or failed; see Reason
+	SweepSkipped      SweepOutcome = "skipped"       // too new when re-read, or a scheduled callback
+	SweepWouldClear   SweepOutcome = "would_clear"   // dry run: it would have been cleared
+)
+
+// LegResult is what happened to one leg.
+type LegResult struct {
+	ParticipantID string `json:"participantId"`
+	Name          string `json:"name,omitempty"`
+	Purpose       string `json:"purpose,omitempty"`
+	MediaType     string `json:"mediaType"`
+	// Outcome is disconnected, already_gone, failed, uncertain (the answer
+	// was lost; the re-read decided) or would_disconnect (dry run).
+	Outcome       string `json:"outcome"`
+	Status        int    `json:"status,omitempty"`
+	Reason        string `json:"reason,omitempty"`
+	CorrelationID string `json:"correlationId,omitempty"`
+}
+
+// ClearResult is what happened to one conversation.
+type ClearResult struct {
+	ConversationID string        `json:"conversationId"`
+	MediaType      string        `json:"mediaType,omitempty"`
+	StartTime      time.Time     `json:"startTime,omitzero"`
+	QueueIDs       []string      `json:"queueIds,omitempty"`
+	Outcome        SweepOutcome  `json:"outcome"`
+	Reason         string        `json:"reason,omitempty"`
+	CorrelationID  string        `json:"correlationId,omitempty"`
+	Legs           []LegResult   `json:"legs,omitempty"`
+	Duration       time.Duration `json:"-"`
+}
+
+// SweepOptions configures Sweep.
+type SweepOptions struct {
+	// OlderThan drops candidates that, re-read, started less than this ago.
+	OlderThan time.Duration
+	// DryRun re-reads and reports, and sends no disconnect.
+	DryRun bool
+	// Teardown tears down (POST …/disconnect) the conversations still open
+	// after their legs were disconnected.
+	Teardown bool
+	// Concurrency bounds the conversations cleared at once; 0 means
+	// DefaultSweepConcurrency.
+	Concurrency int
+	// Grace bounds how long conversations already started may take to
+	// finish once ctx is done; 0 means the confirmation window plus 10 s.
+	Grace time.Duration
+	// OnResult, if set, is called once per conversation, from one goroutine
+	// at a time.
+	OnResult func(ClearResult)
+}
+
+// SweepSummary is what a sweep did.
+type SweepSummary struct {
+	Total     int                  `json:"total"`
+	Processed int                  `json:"processed"`
+	Counts    map[SweepOutcome]int `json:"counts"`
+	// Stopped is set when ctx ended before every candidate was processed.
+	Stopped  bool          `json:"stopped"`
+	Duration time.Duration `json:"-"`
+}
+
+// Sweep clears candidates, a few at a time, at bulk priority. When ctx is
+// done no new conversation is started, those in progress finish (within
+// SweepOptions.Grace) and the summary says how far it got: every
+// conversation is reported at most once and nothing is done twice.
+func (c *Client) Sweep(ctx context.Context, candidates []StuckCandidate, opts SweepOptions) SweepSummary {
+	start := time.Now()
+	conc := opts.Concurrency
+	if conc <= 0 {
+		conc = DefaultSweepConcurrency
+	}
+	grace := opts.Grace
+	if grace <= 0 {
+		grace = c.confirmTimeout + 10*time.Second
+	}
+	sum := SweepSummary{Total: len(candidates), Counts: map[SweepOutcome]int{}}
+	work := make(chan StuckCandidate)
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	// In-flight work outlives ctx by at most grace: a disconnect already
+	// sent must be confirmed and reported truthfully.
+	workCtx, cancel := context.WithCancel(WithBulkPriority(context.WithoutCancel(ctx)))
+	defer cancel()
+	stopAfter := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(workCtx, func() { t.Stop() })
+	})
+	defer stopAfter()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for cand := range work {
+				res := c.clearOne(workCtx, cand, opts)
+				mu.Lock()
+				sum.Processed++
+				sum.Counts[res.Outcome]++
+				if opts.OnResult != nil {
+					opts.OnResult(res)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, cand := range candidates {
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case work <- cand:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	sum.Stopped = sum.Processed < sum.Total
+	sum.Duration = time.Since(start)
+	return sum
+}
+
+// sweepClaims makes two sweeps of one process take turns on a conversation:
+// the second waits for the first and then re-reads, so it reports what the
+// first did as already ended instead of disconnecting anything twice.
+type sweepClaims struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+func (s *sweepClaims) claim(ctx context.Context, id string) (release func(), err error) {
+	for {
+		s.mu.Lock()
+		if s.m == nil {
+			s.m = map[string]chan struct{}{}
+		}
+		busy, ok := s.m[id]
+		if !ok {
+			done := make(chan struct{})
+			s.m[id] = done
+			s.mu.Unlock()
+			return func() {
+				s.mu.Lock()
+				delete(s.m, id)
+				s.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// retryRateLimited runs fn again while Genesys answers 429: the budget
+// holds bulk requests until the Retry-After has passed, so the retry waits
+// for it. A 429 means the request was not carried out.
+func retryRateLimited(ctx context.Context, fn func() error) error {
+	var err error
+	for range maxRateLimitedRetries {
+		err = fn()
+		if ErrorKind(err) != KindRateLimited || ctx.Err() != nil {
+			return err
+		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+			if serr := sleep(ctx, apiErr.RetryAfter); serr != nil {
+				return err
+			}
+		}
+	}
+	return err
+}
+
+// FailureReason is a short, stable, safe description of why a request
+// failed, for grouping failures in a summary: "HTTP 503
+// service.unavailable", "no answer from Genesys", …
+func FailureReason(err error) string {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		if apiErr.Code != "" {
+			return fmt.Sprintf("HTTP %d %s", apiErr.Status, shorten(apiErr.Code, 80))
+		}
+		return fmt.Sprintf("HTTP %d", apiErr.Status)
+	}
+	var tErr *TransportError
+	if errors.As(err, &tErr) || errors.Is(err, context.DeadlineExceeded) {
+		return "no answer from Genesys"
+	}
+	if ErrorKind(err) == KindInput {
+		return "invalid input"
+	}
+	var dErr *DecodeError
+	if errors.As(err, &dErr) {
+		return "unreadable answer from Genesys"
+	}
+	return "error"
+}
+
+func (c *Client) clearOne(ctx context.Context, cand StuckCandidate, opts SweepOptions) (res ClearResult) {
+	start := time.Now()
+	res = ClearResult{ConversationID: cand.ID, MediaType: cand.MediaType, StartTime: cand.StartTime, QueueIDs: cand.QueueIDs}
+	defer func() { res.Duration = time.Since(start) }()
+	fail := func(err error) ClearResult {
+		res.Outcome, res.Reason, res.CorrelationID = SweepFailed, FailureReason(err), CorrelationID(err)
+		return res
+	}
+	release, err := c.claims.claim(ctx, cand.ID)
+	if err != nil {
+		return fail(err)
+	}
+	defer release()
+
+	conv, err := c.sweepRead(ctx, cand.ID)
+	switch {
+	case isConversationGone(err):
+		res.Outcome = SweepAlreadyEnded
+		return res
+	case err != nil:
+		return fail(err)
+	}
+	if conv.MediaType != "" {
+		res.MediaType = conv.MediaType
+	}
+	if !conv.StartTime.IsZero() {
+		res.StartTime = conv.StartTime
+	}
+	switch {
+	case conv.Waiting():
+		res.Outcome, res.Reason = SweepSkipped, "scheduled callback"
+		return res
+	case conv.Ended():
+		res.Outcome = SweepAlreadyEnded
+		return res
+	case opts.OlderThan > 0 && !res.StartTime.IsZero() && time.Since(res.StartTime) < opts.OlderThan:
+		res.Outcome, res.Reason = SweepSkipped, "started less than "+opts.OlderThan.String()+" ago"
+		return res
+	}
+	if opts.DryRun {
+		for _, l := range conv.Legs {
+			if l.Live() {
+				res.Legs = append(res.Legs, LegResult{ParticipantID: l.ParticipantID, Name: l.Name, Purpose: l.Purpose, MediaType: l.MediaType, Outcome: "would_disconnect"})
+			}
+		}
+		res.Outcome = SweepWouldClear
+		return res
+	}
+
+	acted := false // a disconnect was (or may have been) carried out by us
+	var firstFail *LegResult
+	patched := map[string]bool{}
+	for _, l := range conv.Legs {
+		// One PATCH per participant: the generic PATCH ends every medium
+		// of it (DisconnectParticipant falls back to the medium's family).
+		if !l.Live() || patched[strings.ToLower(l.ParticipantID)] {
+			continue
+		}
+		patched[strings.ToLower(l.ParticipantID)] = true
+		lr := LegResult{ParticipantID: l.ParticipantID, Name: l.Name, Purpose: l.Purpose, MediaType: l.MediaType}
+		var dr DisconnectResult
+		err := retryRateLimited(ctx, func() error {
+			var err error
+			dr, err = c.DisconnectParticipant(ctx, conv.ID, l.ParticipantID)
+			return err
+		})
+		switch {
+		case err == nil && dr.Outcome == DisconnectAlreadyGone:
+			lr.Outcome, lr.CorrelationID = "already_gone", dr.CorrelationID
+		case err == nil:
+			lr.Outcome, lr.Status, lr.CorrelationID = "disconnected", http.StatusAccepted, dr.CorrelationID
+			acted = true
+		case MaybeApplied(err):
+			lr.Outcome, lr.Reason, lr.CorrelationID = "uncertain", FailureReason(err), CorrelationID(err)
+			acted = true
+		default:
+			lr.Outcome, lr.Reason, lr.CorrelationID = "failed", FailureReason(err), CorrelationID(err)
+			if apiErr, ok := errors.AsType[*APIError](err); ok {
+				lr.Status = apiErr.Status
+			}
+		}
+		res.Legs = append(res.Legs, lr)
+		if lr.Outcome == "failed" && firstFail == nil {
+			firstFail = &res.Legs[len(res.Legs)-1]
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+
+	ended, last, err := c.waitEnded(ctx, conv.ID, acted)
+	if err != nil && !ended {
+		// The re-read failed: what the legs answered is all we know.
+		if firstFail != nil {
+			res.Outcome, res.Reason, res.CorrelationID = SweepFailed, firstFail.Reason, firstFail.CorrelationID
+			return res
+		}
+		return fail(err)
+	}
+	c.judgeLegs(&res, last)
+	firstFail = nil
+	for i := range res.Legs {
+		if lr := &res.Legs[i]; lr.Outcome == "uncertain" || lr.Outcome == "failed" {
+			// An uncertain leg still live was not disconnected.
+			lr.Outcome = "failed"
+			if firstFail == nil {
+				firstFail = lr
+			}
+		}
+	}
+	if ended {
+		res.Outcome = SweepCleared
+		if !acted {
+			res.Outcome = SweepAlreadyEnded // someone (or something) else ended it
+		}
+		return res
+	}
+	if opts.Teardown {
+		return c.teardown(ctx, res)
+	}
+	if firstFail != nil {
+		res.Outcome, res.Reason, res.CorrelationID = SweepFailed, firstFail.Reason, firstFail.CorrelationID
+		return res
+	}
+	res.Outcome = SweepStillOpen
+	return res
+}
+
+// judgeLegs settles uncertain legs from the last read: a leg that is gone
+// was disconnected, whatever the lost answer would have said.
+func (c *Client) judgeLegs(res *ClearResult, last *SweepConversation) {
+	for i := range res.Legs {
+		lr := &res.Legs[i]
+		if lr.Outcome != "uncertain" && lr.Outcome != "failed" {
+			continue
+		}
+		gone := last == nil || last.Ended()
+		if last != nil && !gone {
+			gone = !slices.ContainsFunc(last.Legs, func(l SweepLeg) bool {
+				return idEqual(l.ParticipantID, lr.ParticipantID) && l.MediaType == lr.MediaType && l.Live()
+			})
+		}
+		if gone && lr.Outcome == "uncertain" {
+			lr.Outcome, lr.Reason = "disconnected", ""
+		}
+	}
+}
+
+func (c *Client) teardown(ctx context.Context, res ClearResult) ClearResult {
+	var corr string
+	err := retryRateLimited(ctx, func() error {
+		var err error
+		corr, err = c.TeardownConversation(ctx, res.ConversationID)
+		return err
+	})
+	if err != nil && !MaybeApplied(err) {
+		if isConversationGone(err) {
+			res.Outcome = SweepCleared
+			return res
+		}
+		res.Outcome, res.Reason, res.CorrelationID = SweepFailed, "teardown: "+FailureReason(err), CorrelationID(err)
+		return res
+	}
+	res.CorrelationID = corr
+	ended, _, rerr := c.waitEnded(ctx, res.ConversationID, true)
+	switch {
+	case ended:
+		res.Outcome, res.Reason = SweepTornDown, ""
+	case rerr != nil && err != nil:
+		res.Outcome, res.Reason, res.CorrelationID = SweepFailed, "teardown: "+FailureReason(err), CorrelationID(err)
+	default:
+		res.Outcome, res.Reason = SweepStillOpen, "still open after teardown"
+	}
+	return res
+}
+
+// sweepRead is ReadForSweep that waits out rate limits.
+func (c *Client) sweepRead(ctx context.Context, id string) (*SweepConversation, error) {
+	var conv *SweepConversation
+	err := retryRateLimited(ctx, func() error {
+		var err error
+		conv, err = c.ReadForSweep(ctx, id)
+		return err
+	})
+	return conv, err
+}
+
+// waitEnded re-reads the conversation until it has ended, for at most the
+// confirmation window (Config.ConfirmTimeout); without poll it reads once.
+// The last read is made even when the window has passed (a sweep's reads
+// may have waited for the budget all along): what is reported comes from
+// a read, never from running out of time.
+func (c *Client) waitEnded(ctx context.Context, id string, poll bool) (bool, *SweepConversation, error) {
+	deadline := time.Now().Add(c.confirmTimeout)
+	interval := c.confirmInterval
+	for {
+		if poll {
+			// Genesys answers 202 before the legs drop: reading at once
+			// would nearly always cost a second read.
+			if err := sleep(ctx, min(interval, max(time.Until(deadline), 0))); err != nil {
+				return false, nil, err
+			}
+			interval = min(interval+interval/2, maxConfirmInterval)
+		}
+		conv, err := c.sweepRead(ctx, id)
+		switch {
+		case isConversationGone(err):
+			return true, nil, nil
+		case err != nil:
+			return false, nil, err
+		case conv.Ended():
+			return true, conv, nil
+		case !poll || !time.Now().Before(deadline):
+			return false, conv, nil
+		}
+	}
+}
