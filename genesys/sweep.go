@@ -833,3 +833,169 @@ func (c *Client) waitEnded(ctx context.Context, id string, poll bool) (bool, *Sw
 		}
 	}
 }
+
+// ParseAge reads an age written with minutes, hours and days: "90m", "4h",
+// "7d", "1d12h". Seconds and fractions are not accepted: a sweep's ages are
+// hours.
+func ParseAge(s string) (time.Duration, error) {
+	in := strings.TrimSpace(s)
+	bad := &InputError{Field: "age", Value: shorten(in, 32), Message: fmt.Sprintf("%q is not an age; write it like 30m, 4h or 7d", shorten(in, 32))}
+	if in == "" {
+		return 0, bad
+	}
+	var total time.Duration
+	rest := strings.ToLower(in)
+	for rest != "" {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 || i > 6 || i == len(rest) {
+			return 0, bad
+		}
+		var n int64
+		for _, c := range rest[:i] {
+			n = n*10 + int64(c-'0')
+		}
+		unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[rest[i]]
+		if unit == 0 {
+			return 0, bad
+		}
+		total += time.Duration(n) * unit
+		rest = rest[i+1:]
+	}
+	if total <= 0 || total > 10*365*24*time.Hour {
+		return 0, bad
+	}
+	return total, nil
+}
+
+// FormatAge writes d the way ParseAge reads it, to the minute: "4h", "1d12h", "90m" is "1h30m".
+func FormatAge(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d < time.Minute {
+		return "0m"
+	}
+	var b strings.Builder
+	if days := d / (24 * time.Hour); days > 0 {
+		fmt.Fprintf(&b, "%dd", days)
+		d -= days * 24 * time.Hour
+	}
+	if h := d / time.Hour; h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+	}
+	return b.String()
+}
+
+// QueueLabel names the candidate's (first) queue: the name analytics gives
+// its acd leg, or the queue id; "" when it went through no queue.
+func (c StuckCandidate) QueueLabel() string {
+	if len(c.QueueIDs) == 0 {
+		return ""
+	}
+	for _, p := range c.Participants {
+		if p.Purpose == "acd" && p.Name != "" {
+			return p.Name
+		}
+	}
+	return c.QueueIDs[0]
+}
+
+// People lists who is on the candidate (other than queues), as "name
+// (purpose)", in participant order.
+func (c StuckCandidate) People() []string {
+	var out []string
+	for _, p := range c.Participants {
+		if p.Purpose == "acd" {
+			continue
+		}
+		name := p.Name
+		if name == "" {
+			name = "unnamed"
+		}
+		out = append(out, name+" ("+p.Purpose+")")
+	}
+	return out
+}
+
+// Count is one group of an overview.
+type Count struct {
+	Key string
+	N   int
+}
+
+// StuckOverview summarizes a StuckList for a person deciding to sweep it.
+type StuckOverview struct {
+	ByQueue, ByMedia []Count // largest first
+	Oldest           *StuckCandidate
+}
+
+// Overview counts the candidates by queue and by medium.
+func (l StuckList) Overview() StuckOverview {
+	var o StuckOverview
+	queues, media := map[string]int{}, map[string]int{}
+	for i, c := range l.Candidates {
+		q := c.QueueLabel()
+		if q == "" {
+			q = "no queue"
+		}
+		queues[q]++
+		m := c.MediaType
+		if m == "" {
+			m = "unknown"
+		}
+		media[m]++
+		if o.Oldest == nil || c.StartTime.Before(o.Oldest.StartTime) {
+			o.Oldest = &l.Candidates[i]
+		}
+	}
+	o.ByQueue, o.ByMedia = sortedCounts(queues), sortedCounts(media)
+	return o
+}
+
+func sortedCounts(m map[string]int) []Count {
+	out := make([]Count, 0, len(m))
+	for k, n := range m {
+		out = append(out, Count{k, n})
+	}
+	slices.SortFunc(out, func(a, b Count) int {
+		if a.N != b.N {
+			return b.N - a.N
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out
+}
+
+// FailureGroup is the failures of a sweep that share a reason.
+type FailureGroup struct {
+	Reason string
+	// Conversations and CorrelationIDs are in the order they failed; a
+	// correlation id is "" when Genesys never answered.
+	Conversations, CorrelationIDs []string
+}
+
+// GroupFailures groups the failed results by reason, the largest group first.
+func GroupFailures(results []ClearResult) []FailureGroup {
+	var out []FailureGroup
+	idx := map[string]int{}
+	for _, r := range results {
+		if r.Outcome != SweepFailed {
+			continue
+		}
+		i, ok := idx[r.Reason]
+		if !ok {
+			i = len(out)
+			idx[r.Reason] = i
+			out = append(out, FailureGroup{Reason: r.Reason})
+		}
+		out[i].Conversations = append(out[i].Conversations, r.ConversationID)
+		out[i].CorrelationIDs = append(out[i].CorrelationIDs, r.CorrelationID)
+	}
+	slices.SortStableFunc(out, func(a, b FailureGroup) int { return len(b.Conversations) - len(a.Conversations) })
+	return out
+}

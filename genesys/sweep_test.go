@@ -391,3 +391,33 @@ func TestReadForSweepMedia(t *testing.T) {
 		}
 	}
 }
+
+func TestParseAge(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]time.Duration{"4h": 4 * time.Hour, "90m": 90 * time.Minute, "7d": 7 * 24 * time.Hour, "1d12h": 36 * time.Hour, " 2H ": 2 * time.Hour} {
+		got, err := ParseAge(in)
+		if err != nil || got != want {
+			t.Errorf("ParseAge(%q) = %v, %v; want %v", in, got, err, want)
+		}
+		if back, _ := ParseAge(FormatAge(got)); back != got {
+			t.Errorf("FormatAge(%v) = %q does not read back", got, FormatAge(got))
+		}
+	}
+	for _, in := range []string{"", "4", "h", "30s", "1.5h", "-4h", "0m", "4h!", "9999999d", "4 h", "1e3h"} {
+		if _, err := ParseAge(in); ErrorKind(err) != KindInput {
+			t.Errorf("ParseAge(%q) = %v, want an input error", in, err)
+		}
+	}
+}
+
+func FuzzParseAge(f *testing.F) {
+	for _, s := range []string{"4h", "1d12h", "90m", "", "30s", "99999999999999999d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseAge(s)
+		if err == nil && d <= 0 {
+			t.Fatalf("ParseAge(%q) = %v without error", s, d)
+		}
+	})
+}

@@ -39,6 +39,10 @@ type Config struct {
 		APIURL       string `mapstructure:"api_url"`
 		LoginURL     string `mapstructure:"login_url"`
 		Endpoints    string `mapstructure:"endpoints" default:"auto"`
+
+		// The OAuth client's request budget, shared by the replicas (sweepcmd.go).
+		RequestsPerMinute int `mapstructure:"requests_per_minute" default:"240"`
+		Replicas          int `mapstructure:"replicas" default:"1"`
 	} `mapstructure:"genesys"`
 	Authz struct {
 		AllowedUsers      []string      `mapstructure:"allowed_users"`
@@ -46,6 +50,8 @@ type Config struct {
 		AllowedChannels   []string      `mapstructure:"allowed_channels"`
 		GroupTTL          time.Duration `mapstructure:"group_ttl" default:"5m"`
 		Contact           string        `mapstructure:"contact"`
+		SweepUsers        []string      `mapstructure:"sweep_users"`
+		SweepUsergroups   []string      `mapstructure:"sweep_usergroups"`
 	} `mapstructure:"authz"`
 	Audit struct {
 		Channel string `mapstructure:"channel"`
@@ -70,6 +76,11 @@ type Config struct {
 		TTL                time.Duration `mapstructure:"ttl" default:"5m"`
 		Secret             string        `mapstructure:"secret"`
 	} `mapstructure:"approval"`
+	Sweep struct {
+		MaxAge           string `mapstructure:"max_age" default:"7d"` // m, h, d units (genesys.ParseAge)
+		MaxConversations int    `mapstructure:"max_conversations" default:"1000"`
+		Concurrency      int    `mapstructure:"concurrency" default:"4"`
+	} `mapstructure:"sweep"`
 }
 
 // configKey is one key of Config, as configKeys finds it.
@@ -249,6 +260,7 @@ var genesysKeys = map[string]string{
 	"Region": "genesys.region", "APIURL": "genesys.api_url", "LoginURL": "genesys.login_url",
 	"Endpoints": "genesys.endpoints", "RetryBudget": "genesys.retry_budget",
 	"ConfirmTimeout": "genesys.confirm_timeout", "ConfirmInterval": "genesys.confirm_interval",
+	"RequestsPerMinute": "genesys.requests_per_minute", "Replicas": "genesys.replicas",
 }
 
 // genesysKey is the configuration key for a genesys.Config field name.
@@ -299,6 +311,8 @@ func acceptField(g *genesys.Config, key string) bool {
 		g.LoginURL = ""
 	case "Endpoints":
 		g.Endpoints = genesys.FamilyAuto
+	case "RequestsPerMinute", "Replicas":
+		g.RequestsPerMinute, g.Replicas = 0, 0
 	default:
 		return false
 	}
@@ -418,5 +432,8 @@ func (c *Config) genesysConfig() genesys.Config {
 		APIURL:       c.Genesys.APIURL,
 		LoginURL:     c.Genesys.LoginURL,
 		Endpoints:    genesys.EndpointFamily(c.Genesys.Endpoints),
+
+		RequestsPerMinute: c.Genesys.RequestsPerMinute,
+		Replicas:          c.Genesys.Replicas,
 	}
 }

@@ -123,6 +123,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.participantsCommand(),
 		a.disconnectCommand(),
 		a.findCommand(),
+		a.sweepCommand(),
 		a.versionCommand(),
 	)
 	return root
