@@ -58,6 +58,8 @@ type Config struct {
 	// Now is the clock the messages show; nil means time.Now. Tests fix it
 	// so what the bot posts can be compared whole.
 	Now func() time.Time
+	// Sweep, when set, turns on /disconnect stuck (sweep.go).
+	Sweep *SweepConfig
 }
 
 // App is the wired bot: the disconnect flow behind the Socket Mode
@@ -130,6 +132,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Finder != nil {
 		h.Finder, h.SlackUsers = cfg.Finder, slackUserDirectory{API: api}
 	}
+	if cfg.Sweep != nil { // sweep.go
+		if h.Sweeper, err = newSweeperFor(*cfg.Sweep, identity.TeamID, SlackGroups{API: api}, h); err != nil {
+			return nil, err
+		}
+	}
 	t := newSocketTransport(api, h, transportConfig{
 		log: cfg.Log.With("component", "slack"), metrics: cfg.Metrics,
 		grace: cfg.Grace, workTimeout: cfg.WorkTimeout, pingInterval: cfg.PingInterval, dialer: cfg.Dialer,
@@ -141,6 +148,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // finish and report within the grace period and returns nil. It returns ErrFatalAuth
 // (wrapped) if Slack refuses the app token.
 func (a *App) Run(ctx context.Context) error {
+	if s := a.handler.Sweeper; s != nil {
+		defer s.run(ctx)() // sweep.go: sweeps stop with ctx and post their final summary
+	}
 	defer a.handler.stopApprovals()
 	return a.transport.run(ctx)
 }

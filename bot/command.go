@@ -61,6 +61,8 @@ type Command struct {
 	// Media narrows a search (agent, phone or queue) to one medium:
 	// media:voice|callback|chat|email|message anywhere after /disconnect.
 	Media genesys.Media
+	// Stuck is set for `/disconnect stuck …` (sweep_command.go).
+	Stuck *StuckArgs
 }
 
 // inputError is a mistake in what the user typed. Its message is safe and
@@ -89,7 +91,9 @@ const usage = "*Usage:* `/disconnect &lt;call&gt; [who]`\n" +
 	"`media:chat`, `media:email` or `media:message` to narrow it.\n" +
 	"• `[who]` (optional): pick one participant directly: a participant id, a Genesys user id, an e-mail address, " +
 	"an external contact id, a phone number, or `customer` / `agent` / `external`.\n" +
-	"You get the people on the call as buttons (only you see them); nothing is disconnected until you click and confirm."
+	"You get the people on the call as buttons (only you see them); nothing is disconnected until you click and confirm.\n" +
+	"• `/disconnect stuck [older:4h] [queue:NAME|ID] [media:voice|callback|chat|email|message]`, in any order: " +
+	"find the conversations that should have ended (default `older:4h`) and clear them all (needs the sweep permission)."
 
 // parseCommand parses the text after /disconnect. Every error is an
 // *inputError whose message says what was wrong and what to type instead.
@@ -118,6 +122,10 @@ func parseCommand(text string) (Command, error) {
 	}
 	if len(fields) == 0 || (len(fields) == 1 && strings.EqualFold(strings.TrimLeft(fields[0], "-"), "help")) {
 		return Command{Help: true}, nil
+	}
+	if strings.EqualFold(fields[0], "stuck") { // sweep_command.go
+		stuck, err := parseStuck(fields[1:], media)
+		return Command{Stuck: stuck}, err
 	}
 	if phoneStartRE.MatchString(fields[0]) {
 		// A number typed with spaces ("+1 317 555 0123") arrives as several

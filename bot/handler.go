@@ -108,6 +108,8 @@ type handler struct {
 	Approval *approvalSetup
 	// Sweeps runs approved sweeps; nil until the bulk sweep is wired.
 	Sweeps sweepRunner
+	// Sweeper, when set, runs /disconnect stuck (sweep.go).
+	Sweeper *Sweeper
 
 	approvals approvals // what this replica saw of approval requests
 	mu        sync.Mutex
@@ -244,6 +246,9 @@ func (h *handler) command(ctx context.Context, req slashRequest) result {
 	if decision := h.authorize(ctx, req.TeamID, req.UserID, req.ChannelID, to); !decision.Allowed {
 		return done(outcomeDenied, decision.Reason)
 	}
+	if cmd.Stuck != nil { // sweep.go: the sweep allow-list too
+		return h.sweepCommand(ctx, req, *cmd.Stuck)
+	}
 	if cmd.Target.Kind != TargetConversation {
 		if h.Finder == nil {
 			h.reply(ctx, to, errorMessage(findNotEnabled), respondOptions{})
@@ -286,6 +291,8 @@ func (h *handler) HandleClick(ctx context.Context, req clickRequest) {
 		e.action = "pick_conversation"
 	case clickApproval:
 		e.action = "approval"
+	case clickSweep:
+		e.action = "sweep_click"
 	}
 	// Every click is authorized before anything else is done with it,
 	// whatever its action id: a Cancel or an unknown action from a stranger
@@ -306,6 +313,8 @@ func (h *handler) HandleClick(ctx context.Context, req clickRequest) {
 		e.result = done(outcomeCancelled, "")
 	case kind == clickConversation:
 		e.result = h.handleConversationClick(ctx, req) // find.go
+	case kind == clickSweep:
+		e.result = h.sweepClick(ctx, req) // sweep.go: the sweep allow-list too
 	case kind == clickUnknown:
 		h.Log.Warn("unknown action", "action_id", truncate(req.ActionID, 64), "slack_user", req.UserID)
 		h.reply(ctx, req.replyTo(), errorMessage("That button is not one disconnectbot knows. Run `/disconnect` again."), respondOptions{})
@@ -329,6 +338,8 @@ func clickKind(actionID string) string {
 		return clickCancel
 	case strings.HasPrefix(actionID, actionConversation+":"):
 		return clickConversation
+	case strings.HasPrefix(actionID, actionSweepPrefix):
+		return clickSweep
 	case strings.HasPrefix(actionID, actionDisconnect+":"):
 		return clickDisconnect
 	case approvalAction(actionID) != 0:

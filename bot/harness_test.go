@@ -60,6 +60,9 @@ type harnessOptions struct {
 	// approvalSecret.
 	approval       *authz.ApprovalConfig
 	approvalSecret string
+	// botConfig, when set, adjusts the bot's configuration last
+	// (e2e_sweep_test.go turns sweeps on with it).
+	botConfig func(*bot.Config, *genesys.Client)
 }
 
 func newHarness(t *testing.T, opts harnessOptions) *harness {
@@ -112,6 +115,9 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 			*genesys.Client
 			genesys.PhoneReader
 		}{gc, genesys.PhoneReader{}}
+	}
+	if opts.botConfig != nil {
+		opts.botConfig(&cfg, gc)
 	}
 	app, err := bot.New(ctx, cfg)
 	if err != nil {

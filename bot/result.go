@@ -31,6 +31,12 @@ const (
 	outcomeDuplicate         = "duplicate"
 	outcomeStale             = "stale"
 	outcomeCancelled         = "cancelled"
+
+	// Sweeps (sweep.go).
+	outcomeSweepSummary    = "sweep_summary_shown"
+	outcomeSweepStarted    = "sweep_started"
+	outcomeSweepStopping   = "sweep_stopping"
+	outcomeSweepNotRunning = "sweep_not_running"
 )
 
 // Click kinds: the action label of disconnectbot_clicks_total.
@@ -39,6 +45,7 @@ const (
 	clickCancel       = "cancel"
 	clickConversation = "conversation"
 	clickUnknown      = "unknown"
+	clickSweep        = "sweep" // sweep.go
 )
 
 // result is what one command or click came to. The flow functions return

@@ -346,6 +346,7 @@ func (c *Config) validateRun(p *problems) {
 	c.validateGenesys(p)
 	c.validateAuthz(p)
 	c.validateApproval(p)
+	c.validateSweep(p)         // sweepcmd.go
 	if c.Authz.GroupTTL == 0 { // negative: authz.New says so
 		p.addf("authz.group_ttl must be a positive duration like 5m")
 	}

@@ -416,6 +416,10 @@ func TestConfigKeys(t *testing.T) {
 		"log.level": "info", "log.format": "json", "shutdown.grace": "20s", "find.default_country": "US",
 		"approval.required_for": []string{}, "approval.approvers": []string{}, "approval.approver_usergroups": []string{},
 		"approval.ttl": "5m", "approval.secret": "",
+		// Sweeps (sweepcmd.go).
+		"genesys.requests_per_minute": "240", "genesys.replicas": "1",
+		"authz.sweep_users": []string{}, "authz.sweep_usergroups": []string{},
+		"sweep.max_age": "7d", "sweep.max_conversations": "1000", "sweep.concurrency": "4",
 	}
 	conventional := map[string]string{
 		"slack.app_token": "SLACK_APP_TOKEN", "slack.bot_token": "SLACK_BOT_TOKEN", "genesys.region": "GENESYSCLOUD_REGION",

@@ -115,6 +115,7 @@ func runBot(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions)
 		Authz: cfg.authzConfig(), Log: log, Metrics: metrics,
 		Approval: cfg.approvalConfig(), ApprovalSecret: cfg.Approval.Secret,
 		AuditChannel: cfg.Audit.Channel, Grace: cfg.Shutdown.Grace,
+		Sweep: cfg.sweepConfig(gc, reg), // sweepcmd.go
 	})
 	if _, bad := errors.AsType[*authz.ConfigError](err); bad {
 		return &exitError{code: exitUsage, err: err}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,10 +12,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/disconnectbot/disconnectbot/authz"
+	"github.com/disconnectbot/disconnectbot/bot"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
@@ -40,6 +44,23 @@ func (c *Config) validateSweep(p *problems) {
 	}
 	if c.Genesys.Replicas < 1 {
 		p.addf("genesys.replicas must be at least 1 (got %d)", c.Genesys.Replicas)
+	}
+	a := c.authzConfig()
+	a.AllowedUsers, a.AllowedUsergroups = c.Authz.SweepUsers, c.Authz.SweepUsergroups
+	if _, err := authz.New(a, noGroups{}, nil); err != nil {
+		cfgErr, ok := errors.AsType[*authz.ConfigError](err)
+		if !ok {
+			p.addf("%v", err)
+			return
+		}
+		for _, prob := range cfgErr.Problems {
+			// The channel problems are validateAuthz's to report.
+			if strings.Contains(prob, "authz.allowed_channels") {
+				continue
+			}
+			prob = strings.ReplaceAll(prob, "authz.allowed_usergroups", "authz.sweep_usergroups")
+			p.addf("%s", strings.ReplaceAll(prob, "authz.allowed_users", "authz.sweep_users"))
+		}
 	}
 }
 
@@ -334,4 +355,20 @@ func printSweepResult(w io.Writer, dryRun bool, sum genesys.SweepSummary, result
 			fmt.Fprintf(w, "Still open: %s\n", r.ConversationID)
 		}
 	}
+}
+
+// sweepConfig is the Slack side of sweeps for bot.New: its own allow-list
+// (authz.sweep_users / authz.sweep_usergroups, with the channel rule of
+// /disconnect), the sweep.* keys and the sweep and budget metrics.
+func (c *Config) sweepConfig(gc *genesys.Client, reg prometheus.Registerer) *bot.SweepConfig {
+	a := c.authzConfig()
+	a.AllowedUsers, a.AllowedUsergroups = c.Authz.SweepUsers, c.Authz.SweepUsergroups
+	sc := &bot.SweepConfig{
+		Genesys: gc, Authz: a,
+		MaxAge: c.sweepMaxAge(), Limit: c.Sweep.MaxConversations, Concurrency: c.Sweep.Concurrency,
+	}
+	if reg != nil {
+		sc.Metrics = bot.NewSweepPrometheus(reg, gc.Budget)
+	}
+	return sc
 }
