@@ -168,7 +168,7 @@ func TestCLISweepSIGTERMStopsCleanly(t *testing.T) {
 	// 3 requests a second: slow enough to stop it in the middle.
 	e := sweepEnv(gen, "DISCONNECTBOT_GENESYS_REQUESTS_PER_MINUTE", "180", "DISCONNECTBOT_SWEEP_CONCURRENCY", "1")
 	var stdout, stderr syncBuffer
-	a := &app{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: e.get, stdinIsTerminal: func() bool { return false }}
+	a := &app{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, lookupEnv: e.lookup, stdinIsTerminal: func() bool { return false }}
 	ctx, cancel := context.WithCancel(context.Background()) // what signal.NotifyContext gives main on SIGTERM
 	defer cancel()
 	done := make(chan int)
