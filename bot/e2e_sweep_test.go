@@ -172,6 +172,20 @@ func TestSweepDeniedByDefault(t *testing.T) {
 	}
 }
 
+// A sweeper must be on the /disconnect allow-list too.
+func TestSweepNeedsBothAllowLists(t *testing.T) {
+	t.Parallel()
+	h := newSweepHarness(t, sweepOptions{sweepers: []string{stranger}})
+	h.genesys.AddStuck(1, genesystest.StuckSpec{Age: 5 * time.Hour})
+	msg := h.slash(stranger, "stuck")
+	if !strings.Contains(msg.Text, "allow-list") || strings.Contains(msg.Text, "stuck conversations") {
+		t.Fatalf("a sweeper off the /disconnect allow-list got: %s", msg.Text)
+	}
+	if n := h.genesys.CountOp(genesystest.OpQueryConversations); n != 0 {
+		t.Errorf("queried analytics %d times", n)
+	}
+}
+
 func TestSweepEndToEnd(t *testing.T) {
 	t.Parallel()
 	h := newSweepHarness(t, sweepOptions{sweepers: []string{supervisor}})
