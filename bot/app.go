@@ -136,6 +136,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		if h.Sweeper, err = newSweeperFor(*cfg.Sweep, identity.TeamID, SlackGroups{API: api}, h); err != nil {
 			return nil, err
 		}
+		h.Sweeps = h.Sweeper // approvalflow.go runs approved sweeps with it
 	}
 	t := newSocketTransport(api, h, transportConfig{
 		log: cfg.Log.With("component", "slack"), metrics: cfg.Metrics,

@@ -25,6 +25,8 @@ type sweepHarness struct {
 
 type sweepOptions struct {
 	sweepers   []string
+	allowed    []string              // the /disconnect allow-list; nil: the harness's
+	approval   *authz.ApprovalConfig // four eyes
 	genesysCfg func(*genesys.Config)
 	genesys    []genesystest.Option
 }
@@ -33,6 +35,7 @@ func newSweepHarness(t *testing.T, o sweepOptions) *sweepHarness {
 	t.Helper()
 	sh := &sweepHarness{reg: prometheus.NewRegistry()}
 	sh.harness = newHarness(t, harnessOptions{
+		allowedUsers: o.allowed, approval: o.approval, approvalSecret: testSecret,
 		genesysOpts: append([]genesystest.Option{genesystest.WithDisconnectDelay(0)}, o.genesys...),
 		genesysCfg: func(c *genesys.Config) {
 			c.RequestsPerMinute = 600000
@@ -508,5 +511,50 @@ func TestSweepBadButtons(t *testing.T) {
 	})
 	if h.patches() != 0 {
 		t.Errorf("a forged button disconnected something")
+	}
+}
+
+// With approval.required_for sweep, Disconnect all posts an approval
+// request; nothing is swept until a second supervisor approves, and the
+// progress message names the approver.
+func TestSweepNeedsApproval(t *testing.T) {
+	t.Parallel()
+	h := newSweepHarness(t, sweepOptions{
+		sweepers: []string{supervisor}, allowed: []string{supervisor, approverUser},
+		approval: &authz.ApprovalConfig{RequiredFor: []string{"sweep"}},
+	})
+	h.slack.AddUser(slacktest.User{ID: approverUser, Name: "lee", RealName: "Lee Lead", Email: "lee@example.com"})
+	h.genesys.AddStuck(3, genesystest.StuckSpec{Age: 5 * time.Hour})
+	summary := h.slash(supervisor, "stuck")
+	before := h.slack.MessageCount()
+	if _, err := h.slack.Click(h.ctx(), supervisor, summary, "sweep:run", h.button(summary, "sweep:run").Value); err != nil {
+		t.Fatal(err)
+	}
+	request, err := h.slack.WaitMessageAfter(h.ctx(), before, func(m slacktest.Message) bool {
+		return m.Kind == slacktest.KindPost && m.User == "" && strings.Contains(m.Text, "Approval needed")
+	})
+	if err != nil {
+		t.Fatalf("no approval request: %v", err)
+	}
+	if h.patches() != 0 || h.genesys.Open() != 3 {
+		t.Fatal("swept before anyone approved")
+	}
+	approve := h.button(request, "approval_approve")
+	before = h.slack.MessageCount()
+	if _, err := h.slack.Click(h.ctx(), approverUser, request, approve.ActionID, approve.Value); err != nil {
+		t.Fatal(err)
+	}
+	progress, err := h.slack.WaitMessageAfter(h.ctx(), before, func(m slacktest.Message) bool {
+		return m.Kind == slacktest.KindPost && strings.Contains(m.Text, "stuck interactions")
+	})
+	if err != nil {
+		t.Fatalf("no sweep after the approval: %v", err)
+	}
+	final := h.rendered(h.final(progress))
+	if !strings.Contains(final, "3 done") || !strings.Contains(final, "started by @sam") || !strings.Contains(final, "approved by @lee") {
+		t.Errorf("final summary:\n%s", final)
+	}
+	if h.genesys.Open() != 0 {
+		t.Errorf("%d still open", h.genesys.Open())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/disconnectbot/disconnectbot/authz"
+	"github.com/disconnectbot/disconnectbot/bot/approval"
 	"github.com/disconnectbot/disconnectbot/genesys"
 )
 
@@ -61,6 +62,7 @@ type sweepSlack interface {
 // stops them (each posts a truthful final summary) when its context ends.
 type Sweeper struct {
 	cfg     SweepConfig
+	h       *handler // for RunApprovedSweep
 	authz   authorizer
 	contact string
 	slack   sweepSlack
@@ -117,7 +119,9 @@ func newSweeperFor(cfg SweepConfig, team string, groups authz.GroupMembers, h *h
 	if !ok {
 		return nil, errors.New("bot: the Slack client cannot update messages")
 	}
-	return newSweeper(cfg, policy, acfg.Contact, sl, h.Log.With("component", "sweep")), nil
+	sw := newSweeper(cfg, policy, acfg.Contact, sl, h.Log.With("component", "sweep"))
+	sw.h = h
+	return sw, nil
 }
 
 type nopSweepMetrics struct{}
@@ -221,7 +225,15 @@ func (h *handler) sweepClick(ctx context.Context, req clickRequest) result {
 			h.reply(ctx, req.replyTo(), errorMessage("That button is not valid: "+errBadButton.Error()+"."), respondOptions{})
 			return done(outcomeBadButton, "invalid_value")
 		}
-		id := s.start(h, req, sr)
+		if h.sweepNeedsApproval() { // approvalflow.go: four eyes
+			if sr.Teardown {
+				h.reply(ctx, req.replyTo(), errorMessage("Teardowns are not available while sweeps need a second supervisor's approval (approval.required_for has sweep): an approval cannot ask for one yet. Use `disconnectbot sweep --teardown` on the command line. Nothing was torn down."), respondOptions{})
+				return done(outcomeBadButton, "teardown_needs_approval")
+			}
+			older, _ := genesys.ParseAge(sr.Older)
+			return h.requestSweepApproval(ctx, req, approval.Sweep{Count: sr.Count, OlderThan: older, Queue: sr.QueueID, Media: sr.Media})
+		}
+		id := s.start(h, req, sr, "")
 		if !sr.Teardown {
 			h.reply(ctx, req.replyTo(), infoMessage(":broom: Sweep started. Progress and the outcome are in the channel; it has a Stop button."), respondOptions{Replace: true})
 		}
@@ -246,8 +258,25 @@ func (s *Sweeper) stop(id, user string) bool {
 	return true
 }
 
+// RunApprovedSweep starts the sweep an approver approved (the handler's
+// sweepRunner): the request's filters, run for the requester, with the
+// approver named on the progress message. The filters are checked as a
+// button's are.
+func (s *Sweeper) RunApprovedSweep(ctx context.Context, approver clickRequest, r approval.Request) result {
+	sr, err := decodeSweepRequest(encodeSweepRequest(sweepRequest{
+		Older: genesys.FormatAge(r.Sweep.OlderThan), QueueID: r.Sweep.Queue, Media: r.Sweep.Media, Count: r.Sweep.Count,
+	}))
+	if err != nil {
+		s.h.reply(ctx, approver.replyTo(), errorMessage("That request's filters are not valid. Nothing was swept."), respondOptions{})
+		return done(outcomeBadButton, "invalid_sweep_request")
+	}
+	requester := clickRequest{TeamID: r.TeamID, UserID: r.UserID, ChannelID: r.ChannelID}
+	id := s.start(s.h, requester, sr, approver.UserID)
+	return done(outcomeSweepStarted, "sweep "+id)
+}
+
 // start registers a sweep and runs it on its own goroutine.
-func (s *Sweeper) start(h *handler, req clickRequest, sr sweepRequest) string {
+func (s *Sweeper) start(h *handler, req clickRequest, sr sweepRequest, approvedBy string) string {
 	id := newSweepID()
 	s.mu.Lock()
 	ctx, cancel := context.WithCancel(s.root)
@@ -261,7 +290,7 @@ func (s *Sweeper) start(h *handler, req clickRequest, sr sweepRequest) string {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
-		s.sweep(ctx, h, req, sr, id, run)
+		s.sweep(ctx, h, req, sr, id, run, approvedBy)
 		s.mu.Lock()
 		delete(s.running, id)
 		s.mu.Unlock()
@@ -273,6 +302,7 @@ func (s *Sweeper) start(h *handler, req clickRequest, sr sweepRequest) string {
 type sweepProgress struct {
 	request           sweepRequest
 	id, user, filters string
+	approvedBy        string
 	teardown          bool
 	started           time.Time
 	found             int
@@ -283,9 +313,9 @@ type sweepProgress struct {
 	failedToFind      string
 }
 
-func (s *Sweeper) sweep(ctx context.Context, h *handler, req clickRequest, sr sweepRequest, id string, run *runningSweep) {
+func (s *Sweeper) sweep(ctx context.Context, h *handler, req clickRequest, sr sweepRequest, id string, run *runningSweep, approvedBy string) {
 	s.cfg.Metrics.SweepStarted()
-	p := &sweepProgress{request: sr, id: id, user: req.UserID, filters: sweepFilterText(sr), teardown: sr.Teardown, started: time.Now(),
+	p := &sweepProgress{request: sr, id: id, user: req.UserID, approvedBy: approvedBy, filters: sweepFilterText(sr), teardown: sr.Teardown, started: time.Now(),
 		sum: genesys.SweepSummary{Counts: map[genesys.SweepOutcome]int{}}}
 	slackCtx, cancelSlack := detached(ctx)
 	ts, err := s.slack.Post(slackCtx, req.ChannelID, sweepProgressMessage(p, false))

@@ -110,6 +110,9 @@ func sweepProgressMessage(p *sweepProgress, final bool) message {
 		kind = "Tearing down stuck interactions"
 	}
 	head := fmt.Sprintf(":broom: *%s* (%s), started by <@%s> at %s", kind, escapeText(p.filters), p.user, clock(p.started))
+	if p.approvedBy != "" {
+		head += fmt.Sprintf(", approved by <@%s>", p.approvedBy)
+	}
 	if !final {
 		blocks := []slack.Block{section("sweep_progress_head", head)}
 		if p.found == 0 && p.sum.Processed == 0 {
