@@ -63,7 +63,7 @@ func BenchmarkSweep1000(b *testing.B) {
 			wg        sync.WaitGroup
 		)
 		wg.Go(func() { during, duringIDs = interactiveDisconnects(b, c, srv, 0, done) })
-		sum := c.Sweep(ctx, list.Candidates, SweepOptions{OlderThan: 4 * time.Hour, Concurrency: 16})
+		sum := c.Sweep(ctx, list.Candidates, SweepOptions{OlderThan: 4 * time.Hour, Concurrency: 8})
 		wall := time.Since(start)
 		close(done)
 		wg.Wait()
