@@ -83,13 +83,13 @@ func (f *StuckFilter) normalize() error {
 	}
 	switch {
 	case f.OlderThan <= 0:
-		return &InputError{Field: "older", Message: "say how old a conversation must be to count as stuck (for example 4h)"}
+		return &InputError{Field: "OlderThan", Message: "say how old a conversation must be to count as stuck (for example 4h)"}
 	case f.MaxAge <= f.OlderThan:
-		return &InputError{Field: "max age", Message: fmt.Sprintf("the search reaches back %s, which is not more than the age asked for (%s)", f.MaxAge, f.OlderThan)}
+		return &InputError{Field: "MaxAge", Message: fmt.Sprintf("the search reaches back %s, which is not more than the age asked for (%s)", FormatAge(f.MaxAge), FormatAge(f.OlderThan))}
 	case f.Limit < 1 || f.Limit > MaxStuckLimit:
-		return &InputError{Field: "limit", Message: fmt.Sprintf("limit %d is out of range (1 to %d)", f.Limit, MaxStuckLimit)}
+		return &InputError{Field: "Limit", Message: fmt.Sprintf("limit %d is out of range (1 to %d)", f.Limit, MaxStuckLimit)}
 	case f.PageSize < 1 || f.PageSize > MaxFindPageSize:
-		return &InputError{Field: "page size", Message: fmt.Sprintf("page size %d is out of range (1 to %d)", f.PageSize, MaxFindPageSize)}
+		return &InputError{Field: "PageSize", Message: fmt.Sprintf("page size %d is out of range (1 to %d)", f.PageSize, MaxFindPageSize)}
 	}
 	if f.QueueID != "" {
 		if err := ValidateID("queue id", f.QueueID); err != nil {
@@ -99,7 +99,7 @@ func (f *StuckFilter) normalize() error {
 	}
 	f.MediaType = strings.ToLower(strings.TrimSpace(f.MediaType))
 	if f.MediaType != "" && !slices.Contains(StuckMedia, f.MediaType) {
-		return &InputError{Field: "media", Message: fmt.Sprintf("media %q is not one of %s", shorten(f.MediaType, 32), strings.Join(StuckMedia, ", "))}
+		return &InputError{Field: "MediaType", Message: fmt.Sprintf("media %q is not one of %s", shorten(f.MediaType, 32), strings.Join(StuckMedia, ", "))}
 	}
 	return nil
 }
