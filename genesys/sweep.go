@@ -28,8 +28,7 @@ import (
 
 // Operation names of the sweep's own requests.
 const (
-	opTeardown  = "teardownConversation"
-	opSweepRead = opGetConversation // the generic GET
+	opTeardown = "teardownConversation"
 )
 
 // Defaults of StuckFilter and SweepOptions.
@@ -49,10 +48,6 @@ const (
 
 // StuckMedia are the media a sweep can be narrowed to, as analytics names them.
 var StuckMedia = []string{"voice", "callback", "chat", "email", "message"}
-
-// mediaArrays maps the analytics media names to the arrays of the generic
-// Participant that hold each medium's state.
-var mediaArrays = map[string]string{"calls": "voice", "callbacks": "callback", "chats": "chat", "emails": "email", "messages": "message"}
 
 // StuckFilter says which conversations FindStuck lists.
 type StuckFilter struct {
@@ -281,107 +276,27 @@ func (c *SweepConversation) Waiting() bool {
 		slices.ContainsFunc(c.Legs, func(l SweepLeg) bool { return l.State == "scheduled" })
 }
 
-// wireSweepConversation is the generic Conversation with every medium's
-// array: the state of a leg lives in calls[], callbacks[], chats[],
-// emails[] or messages[], not on the participant.
-type wireSweepConversation struct {
-	ID           string                 `json:"id"`
-	StartTime    wireTime               `json:"startTime"`
-	EndTime      wireTime               `json:"endTime"`
-	Participants []wireSweepParticipant `json:"participants"`
-}
-
-type wireSweepParticipant struct {
-	ID        string                       `json:"id"`
-	Name      string                       `json:"name"`
-	Purpose   string                       `json:"purpose"`
-	UserID    string                       `json:"userId"`
-	QueueID   string                       `json:"queueId"`
-	QueueName string                       `json:"queueName"`
-	Media     map[string][]json.RawMessage `json:"-"`
-}
-
-func (p *wireSweepParticipant) UnmarshalJSON(b []byte) error {
-	type plain wireSweepParticipant
-	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
-		return err
-	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
-		return err
-	}
-	for key := range mediaArrays {
-		if raw, ok := all[key]; ok {
-			var items []json.RawMessage
-			if json.Unmarshal(raw, &items) == nil && len(items) > 0 {
-				if p.Media == nil {
-					p.Media = map[string][]json.RawMessage{}
-				}
-				p.Media[key] = items
-			}
-		}
-	}
-	return nil
-}
-
-type wireMediaItem struct {
-	State string `json:"state"`
-}
-
-func (w *wireSweepConversation) model() *SweepConversation {
-	c := &SweepConversation{ID: strings.ToLower(w.ID), StartTime: w.StartTime.Time, EndTime: w.EndTime.Time}
-	keys := make([]string, 0, len(mediaArrays))
-	for k := range mediaArrays {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, wp := range w.Participants {
-		for _, key := range keys {
-			items := wp.Media[key]
-			if len(items) == 0 {
-				continue
-			}
-			// The leg's state is its latest item that has not ended, else
-			// its last item: Genesys appends a new item on reconnects.
-			state := StateNone
-			for _, raw := range items {
-				var it wireMediaItem
-				if json.Unmarshal(raw, &it) != nil {
-					continue
-				}
-				s := normState(it.State)
-				if !s.Ended() || state == StateNone || state.Ended() {
-					state = s
-				}
-			}
-			media := mediaArrays[key]
-			if c.MediaType == "" {
-				c.MediaType = media
-			}
-			c.Legs = append(c.Legs, SweepLeg{
-				ParticipantID: wp.ID, Name: wp.Name, Purpose: strings.ToLower(wp.Purpose), UserID: wp.UserID,
-				QueueID: strings.ToLower(wp.QueueID), QueueName: wp.QueueName, MediaType: media, State: state,
-			})
-		}
-	}
-	return c
-}
-
-// ReadForSweep re-reads a conversation with every medium's legs
-// (GET /api/v2/conversations/{id}).
+// ReadForSweep re-reads a conversation (GetConversation) and lists every
+// medium of every participant as a leg.
 func (c *Client) ReadForSweep(ctx context.Context, conversationID string) (*SweepConversation, error) {
-	if err := ValidateID("conversation id", conversationID); err != nil {
-		return nil, err
-	}
-	var w wireSweepConversation
-	resp, err := c.do(ctx, apiRequest{op: opSweepRead, method: http.MethodGet, path: "/api/v2/conversations/" + url.PathEscape(conversationID)}, &w)
+	conv, err := c.GetConversation(ctx, conversationID)
 	if err != nil {
 		return nil, err
 	}
-	if w.ID == "" {
-		return nil, &DecodeError{Operation: opSweepRead, Status: resp.status, ContentType: "application/json", CorrelationID: resp.correlationID, Err: errors.New("conversation has no id")}
+	out := &SweepConversation{ID: strings.ToLower(conv.ID), StartTime: conv.StartTime, EndTime: conv.EndTime, MediaType: conv.MediaType}
+	for _, p := range conv.Participants {
+		comms := p.Communications
+		if len(comms) == 0 {
+			comms = []Communication{{Media: p.Media, State: p.State}}
+		}
+		for _, cm := range comms {
+			out.Legs = append(out.Legs, SweepLeg{
+				ParticipantID: p.ID, Name: p.Name, Purpose: p.Purpose, UserID: p.UserID,
+				QueueID: strings.ToLower(p.QueueID), QueueName: p.QueueName, MediaType: string(cm.Media), State: cm.State,
+			})
+		}
 	}
-	return w.model(), nil
+	return out, nil
 }
 
 // TeardownConversation asks Genesys for a full teardown of a conversation
