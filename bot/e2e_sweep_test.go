@@ -558,3 +558,30 @@ func TestSweepNeedsApproval(t *testing.T) {
 		t.Errorf("%d still open", h.genesys.Open())
 	}
 }
+
+// The sweep takes no more than the confirm dialog stated, even when more
+// have got stuck since the summary.
+func TestSweepTakesNoMoreThanConfirmed(t *testing.T) {
+	t.Parallel()
+	h := newSweepHarness(t, sweepOptions{sweepers: []string{supervisor}})
+	h.genesys.AddStuck(3, genesystest.StuckSpec{Age: 5 * time.Hour})
+	summary := h.slash(supervisor, "stuck")
+	h.genesys.AddStuck(2, genesystest.StuckSpec{Age: 6 * time.Hour})
+	before := h.slack.MessageCount()
+	if _, err := h.slack.Click(h.ctx(), supervisor, summary, "sweep:run", h.button(summary, "sweep:run").Value); err != nil {
+		t.Fatal(err)
+	}
+	progress, err := h.slack.WaitMessageAfter(h.ctx(), before, func(m slacktest.Message) bool {
+		return m.Kind == slacktest.KindPost && strings.Contains(m.Text, "stuck interactions")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := h.rendered(h.final(progress))
+	if !strings.Contains(final, "*3 of 3*") || !strings.Contains(final, "More stuck conversations exist") {
+		t.Errorf("final:\n%s", final)
+	}
+	if open := h.genesys.Open(); open != 2 {
+		t.Errorf("%d open, want the 2 that were not confirmed", open)
+	}
+}

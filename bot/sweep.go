@@ -327,7 +327,13 @@ func (s *Sweeper) sweep(ctx context.Context, h *handler, req clickRequest, sr sw
 	}
 	// The sweep queries again: the conversations may have changed since
 	// the summary, and the re-read of each one decides what is done.
-	list, err := s.cfg.Genesys.FindStuck(ctx, s.filter(sr))
+	// It takes no more than the confirm dialog stated: newer stuck
+	// conversations wait for the next sweep ("more exist").
+	f := s.filter(sr)
+	if sr.Count > 0 && (f.Limit == 0 || sr.Count < f.Limit) {
+		f.Limit = sr.Count
+	}
+	list, err := s.cfg.Genesys.FindStuck(ctx, f)
 	if err != nil {
 		p.failedToFind = withCorrelation(genesys.UserMessage(err), genesys.CorrelationID(err))
 		s.log.Error("finding stuck conversations failed", "err", err)
