@@ -20,6 +20,13 @@
 // Retry-After, 5xx (except 501) and transport errors back off exponentially,
 // 409 is retried at most twice, and the context always wins.
 //
+// One request budget paces the whole Client (Config.RequestsPerMinute,
+// shared by Config.Replicas; budget.go): interactive requests never wait
+// for it, bulk work (WithBulkPriority) uses what they leave and follows
+// Genesys's 429s and inin-ratelimit-* headers. FindStuck and Sweep
+// (sweep.go) find conversations that should have ended and clear them at
+// bulk priority.
+//
 // The package genesystest provides an in-process fake Genesys org that
 // speaks the same wire format, for tests, benchmarks and demos.
 package genesys
