@@ -46,8 +46,15 @@ const (
 	maxRateLimitedRetries = 20
 )
 
-// StuckMedia are the media a sweep can be narrowed to, as analytics names them.
-var StuckMedia = []string{"voice", "callback", "chat", "email", "message"}
+// StuckMedia are the media a sweep can be narrowed to (FindMedia), as
+// analytics names them.
+var StuckMedia = func() []string {
+	out := make([]string, len(FindMedia))
+	for i, m := range FindMedia {
+		out[i] = string(m)
+	}
+	return out
+}()
 
 // StuckFilter says which conversations FindStuck lists.
 type StuckFilter struct {
