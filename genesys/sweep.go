@@ -542,23 +542,61 @@ func (c *Client) clearOne(ctx context.Context, cand StuckCandidate, opts SweepOp
 	start := time.Now()
 	res = ClearResult{ConversationID: cand.ID, MediaType: cand.MediaType, StartTime: cand.StartTime, QueueIDs: cand.QueueIDs}
 	defer func() { res.Duration = time.Since(start) }()
-	fail := func(err error) ClearResult {
-		res.Outcome, res.Reason, res.CorrelationID = SweepFailed, FailureReason(err), CorrelationID(err)
-		return res
-	}
 	release, err := c.claims.claim(ctx, cand.ID)
 	if err != nil {
-		return fail(err)
+		return res.failed(err)
 	}
 	defer release()
 
-	conv, err := c.sweepRead(ctx, cand.ID)
+	conv, done := c.reread(ctx, &res, opts)
+	if done {
+		return res
+	}
+	var acted bool // a disconnect was (or may have been) carried out by us
+	res.Legs, acted = c.disconnectLegs(ctx, conv)
+	ended, last, err := c.waitEnded(ctx, conv.ID, acted)
+	if err != nil && !ended {
+		// The re-read failed: what the legs answered is all we know.
+		if f := firstFailed(res.Legs); f != nil {
+			res.Outcome, res.Reason, res.CorrelationID = SweepFailed, f.Reason, f.CorrelationID
+			return res
+		}
+		return res.failed(err)
+	}
+	judgeLegs(res.Legs, last)
+	switch f := firstFailed(res.Legs); {
+	case ended && acted:
+		res.Outcome = SweepCleared
+	case ended:
+		res.Outcome = SweepAlreadyEnded // someone (or something) else ended it
+	case opts.Teardown:
+		return c.teardown(ctx, res)
+	case f != nil:
+		res.Outcome, res.Reason, res.CorrelationID = SweepFailed, f.Reason, f.CorrelationID
+	default:
+		res.Outcome = SweepStillOpen
+	}
+	return res
+}
+
+// failed is res reporting err.
+func (res ClearResult) failed(err error) ClearResult {
+	res.Outcome, res.Reason, res.CorrelationID = SweepFailed, FailureReason(err), CorrelationID(err)
+	return res
+}
+
+// reread reads the candidate again and decides what analytics could not:
+// whether it is still there, still live, old enough. done is set when res
+// is final (and, for a dry run, says what would be done).
+func (c *Client) reread(ctx context.Context, res *ClearResult, opts SweepOptions) (conv *SweepConversation, done bool) {
+	conv, err := c.sweepRead(ctx, res.ConversationID)
 	switch {
 	case isConversationGone(err):
 		res.Outcome = SweepAlreadyEnded
-		return res
+		return nil, true
 	case err != nil:
-		return fail(err)
+		*res = res.failed(err)
+		return nil, true
 	}
 	if conv.MediaType != "" {
 		res.MediaType = conv.MediaType
@@ -569,30 +607,29 @@ func (c *Client) clearOne(ctx context.Context, cand StuckCandidate, opts SweepOp
 	switch {
 	case conv.Waiting():
 		res.Outcome, res.Reason = SweepSkipped, "scheduled callback"
-		return res
 	case conv.Ended():
 		res.Outcome = SweepAlreadyEnded
-		return res
 	case opts.OlderThan > 0 && !res.StartTime.IsZero() && time.Since(res.StartTime) < opts.OlderThan:
-		res.Outcome, res.Reason = SweepSkipped, "started less than "+opts.OlderThan.String()+" ago"
-		return res
-	}
-	if opts.DryRun {
+		res.Outcome, res.Reason = SweepSkipped, "started less than "+FormatAge(opts.OlderThan)+" ago"
+	case opts.DryRun:
 		for _, l := range conv.Legs {
 			if l.Live() {
 				res.Legs = append(res.Legs, LegResult{ParticipantID: l.ParticipantID, Name: l.Name, Purpose: l.Purpose, MediaType: l.MediaType, Outcome: "would_disconnect"})
 			}
 		}
 		res.Outcome = SweepWouldClear
-		return res
+	default:
+		return conv, false
 	}
+	return nil, true
+}
 
-	acted := false // a disconnect was (or may have been) carried out by us
-	var firstFail *LegResult
+// disconnectLegs sends one PATCH per participant with a live leg: the
+// generic PATCH ends every medium of it (DisconnectParticipant falls back
+// to the medium's family). acted is set when any may have taken effect.
+func (c *Client) disconnectLegs(ctx context.Context, conv *SweepConversation) (legs []LegResult, acted bool) {
 	patched := map[string]bool{}
 	for _, l := range conv.Legs {
-		// One PATCH per participant: the generic PATCH ends every medium
-		// of it (DisconnectParticipant falls back to the medium's family).
 		if !l.Live() || patched[strings.ToLower(l.ParticipantID)] {
 			continue
 		}
@@ -619,69 +656,40 @@ func (c *Client) clearOne(ctx context.Context, cand StuckCandidate, opts SweepOp
 				lr.Status = apiErr.Status
 			}
 		}
-		res.Legs = append(res.Legs, lr)
-		if lr.Outcome == "failed" && firstFail == nil {
-			firstFail = &res.Legs[len(res.Legs)-1]
-		}
+		legs = append(legs, lr)
 		if ctx.Err() != nil {
 			break
 		}
 	}
+	return legs, acted
+}
 
-	ended, last, err := c.waitEnded(ctx, conv.ID, acted)
-	if err != nil && !ended {
-		// The re-read failed: what the legs answered is all we know.
-		if firstFail != nil {
-			res.Outcome, res.Reason, res.CorrelationID = SweepFailed, firstFail.Reason, firstFail.CorrelationID
-			return res
-		}
-		return fail(err)
-	}
-	c.judgeLegs(&res, last)
-	firstFail = nil
-	for i := range res.Legs {
-		if lr := &res.Legs[i]; lr.Outcome == "uncertain" || lr.Outcome == "failed" {
-			// An uncertain leg still live was not disconnected.
-			lr.Outcome = "failed"
-			if firstFail == nil {
-				firstFail = lr
-			}
+// firstFailed is the first leg that failed, or nil.
+func firstFailed(legs []LegResult) *LegResult {
+	for i := range legs {
+		if legs[i].Outcome == "failed" {
+			return &legs[i]
 		}
 	}
-	if ended {
-		res.Outcome = SweepCleared
-		if !acted {
-			res.Outcome = SweepAlreadyEnded // someone (or something) else ended it
-		}
-		return res
-	}
-	if opts.Teardown {
-		return c.teardown(ctx, res)
-	}
-	if firstFail != nil {
-		res.Outcome, res.Reason, res.CorrelationID = SweepFailed, firstFail.Reason, firstFail.CorrelationID
-		return res
-	}
-	res.Outcome = SweepStillOpen
-	return res
+	return nil
 }
 
 // judgeLegs settles uncertain legs from the last read: a leg that is gone
-// was disconnected, whatever the lost answer would have said.
-func (c *Client) judgeLegs(res *ClearResult, last *SweepConversation) {
-	for i := range res.Legs {
-		lr := &res.Legs[i]
-		if lr.Outcome != "uncertain" && lr.Outcome != "failed" {
+// was disconnected, whatever the lost answer would have said; one still
+// live was not, and failed.
+func judgeLegs(legs []LegResult, last *SweepConversation) {
+	for i := range legs {
+		lr := &legs[i]
+		if lr.Outcome != "uncertain" {
 			continue
 		}
-		gone := last == nil || last.Ended()
-		if last != nil && !gone {
-			gone = !slices.ContainsFunc(last.Legs, func(l SweepLeg) bool {
-				return idEqual(l.ParticipantID, lr.ParticipantID) && l.MediaType == lr.MediaType && l.Live()
-			})
-		}
-		if gone && lr.Outcome == "uncertain" {
+		gone := last == nil || last.Ended() || !slices.ContainsFunc(last.Legs, func(l SweepLeg) bool {
+			return idEqual(l.ParticipantID, lr.ParticipantID) && l.Live()
+		})
+		if gone {
 			lr.Outcome, lr.Reason = "disconnected", ""
+		} else {
+			lr.Outcome = "failed"
 		}
 	}
 }
