@@ -340,40 +340,8 @@ func (s *Sweeper) sweep(ctx context.Context, h *handler, req clickRequest, sr sw
 	}
 	p.found, p.more = len(list.Candidates), list.More
 
-	var mu sync.Mutex
-	dirty := true
-	update := func(final bool) {
-		mu.Lock()
-		if !dirty && !final {
-			mu.Unlock()
-			return
-		}
-		dirty = false
-		s.mu.Lock()
-		p.stoppedBy = run.stoppedBy
-		s.mu.Unlock()
-		msg := sweepProgressMessage(p, final)
-		mu.Unlock()
-		uctx, cancel := detached(ctx)
-		defer cancel()
-		if err := s.slack.Update(uctx, req.ChannelID, ts, msg); err != nil {
-			s.log.Warn("updating the sweep progress message failed", "err", err, "channel", req.ChannelID)
-		}
-	}
-	tickDone, tickStopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(tickStopped)
-		t := time.NewTicker(s.cfg.ProgressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				update(false)
-			case <-tickDone:
-				return
-			}
-		}
-	}()
+	b := &progressBoard{s: s, ctx: ctx, channel: req.ChannelID, ts: ts, p: p, run: run, dirty: true}
+	stopTicking := b.tick(s.cfg.ProgressEvery)
 	if err == nil && len(list.Candidates) > 0 {
 		older, _ := genesys.ParseAge(sr.Older)
 		sum := s.cfg.Genesys.Sweep(ctx, list.Candidates, genesys.SweepOptions{
@@ -381,21 +349,80 @@ func (s *Sweeper) sweep(ctx context.Context, h *handler, req clickRequest, sr sw
 			OnResult: func(r genesys.ClearResult) {
 				s.auditResult(h, req, id, r)
 				s.cfg.Metrics.SweepConversation(string(r.Outcome))
-				mu.Lock()
-				p.results = append(p.results, r)
-				p.sum.Processed++
-				p.sum.Counts[r.Outcome]++
-				dirty = true
-				mu.Unlock()
+				b.record(r)
 			},
 		})
-		mu.Lock()
-		p.sum = sum
-		mu.Unlock()
+		b.finish(sum)
 	}
-	close(tickDone)
-	<-tickStopped
-	update(true)
+	stopTicking()
+	b.update(true)
+}
+
+// progressBoard keeps a sweep's channel message up to date: the results
+// as they come, redrawn at most every ProgressEvery, and the final summary.
+type progressBoard struct {
+	s           *Sweeper
+	ctx         context.Context
+	channel, ts string
+	run         *runningSweep
+
+	mu    sync.Mutex
+	p     *sweepProgress
+	dirty bool // changed since the last redraw
+}
+
+func (b *progressBoard) record(r genesys.ClearResult) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.p.results = append(b.p.results, r)
+	b.p.sum.Processed++
+	b.p.sum.Counts[r.Outcome]++
+	b.dirty = true
+}
+
+func (b *progressBoard) finish(sum genesys.SweepSummary) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.p.sum = sum
+}
+
+// update redraws the message (chat.update) if anything changed, or when final.
+func (b *progressBoard) update(final bool) {
+	b.mu.Lock()
+	if !b.dirty && !final {
+		b.mu.Unlock()
+		return
+	}
+	b.dirty = false
+	b.s.mu.Lock()
+	b.p.stoppedBy = b.run.stoppedBy
+	b.s.mu.Unlock()
+	msg := sweepProgressMessage(b.p, final)
+	b.mu.Unlock()
+	ctx, cancel := detached(b.ctx)
+	defer cancel()
+	if err := b.s.slack.Update(ctx, b.channel, b.ts, msg); err != nil {
+		b.s.log.Warn("updating the sweep progress message failed", "err", err, "channel", b.channel)
+	}
+}
+
+// tick redraws every interval until stop is called (which waits for it).
+func (b *progressBoard) tick(every time.Duration) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				b.update(false)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 // auditResult writes one audit line for the conversation and one per leg.
