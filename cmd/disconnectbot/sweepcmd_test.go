@@ -97,6 +97,9 @@ func TestCLISweepClears(t *testing.T) {
 
 	res = runCLI(t, cliRun{env: e, terminal: true, stdin: strings.NewReader("y\n")}, "sweep", "--older-than", "4h")
 	res.check(t, exitOK, []string{"5 of 5", "5 cleared", "0 failed"}, nil)
+	if res.stderr != "" {
+		t.Errorf("stderr is not a terminal, yet something was drawn on it: %q", res.stderr)
+	}
 	if open := gen.Open(); open != 2 {
 		t.Errorf("%d open, want the 2 new ones", open)
 	}
