@@ -9,6 +9,7 @@ import (
 	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/bot/approval"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
+	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
 )
 
 // Approval tests: a third supervisor, on the allow-list, is the approver.
@@ -377,5 +378,71 @@ func TestApprovalDenyWithdrawExpire(t *testing.T) {
 				t.Errorf("%d PATCHes", n)
 			}
 		})
+	}
+}
+
+// TestSweepApprovalRefusals: a sweep under four eyes is refused like a
+// disconnect: the requester cannot approve it, nor can someone off the
+// allow-list; the Approve dialog repeats the count; once approved it runs
+// once, and a second Approve is refused.
+func TestSweepApprovalRefusals(t *testing.T) {
+	t.Parallel()
+	h := newSweepHarness(t, sweepOptions{
+		sweepers: []string{supervisor}, allowed: []string{supervisor, approverUser},
+		approval: &authz.ApprovalConfig{RequiredFor: []string{"sweep"}},
+	})
+	h.slack.AddUser(slacktest.User{ID: approverUser, Name: "lee", RealName: "Lee Lead", Email: "lee@example.com"})
+	h.genesys.AddStuck(3, genesystest.StuckSpec{Age: 5 * time.Hour})
+	summary := h.slash(supervisor, "stuck")
+	before := h.slack.MessageCount()
+	if _, err := h.slack.Click(h.ctx(), supervisor, summary, "sweep:run", h.button(summary, "sweep:run").Value); err != nil {
+		t.Fatal(err)
+	}
+	request, err := h.slack.WaitMessageAfter(h.ctx(), before, func(m slacktest.Message) bool {
+		return m.Kind == slacktest.KindPost && strings.Contains(m.Text, "Approval needed")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if told := h.answerTo(supervisor, before); !strings.Contains(told.Text, "needs a second supervisor") {
+		t.Errorf("the requester was told %q", told.Text)
+	}
+	approve := h.button(request, "approval_approve")
+	if approve.Confirm == nil || !strings.Contains(approve.Confirm.Title, "Disconnect all 3") {
+		t.Errorf("the Approve dialog does not repeat the count: %+v", approve.Confirm)
+	}
+	if shown := h.rendered(request); !strings.Contains(shown, "*3* stuck conversations") {
+		t.Errorf("the request does not state the count: %s", shown)
+	}
+	for _, tc := range []struct{ user, want string }{
+		{supervisor, "made this request yourself"},
+		{stranger, "allow-list"},
+	} {
+		before := h.slack.MessageCount()
+		h.sendClick(tc.user, request, approve)
+		if answer := h.answerTo(tc.user, before); !strings.Contains(answer.Text, tc.want) {
+			t.Errorf("%s's Approve answered %q, want %q", tc.user, answer.Text, tc.want)
+		}
+	}
+	if h.patches() != 0 || h.genesys.Open() != 3 {
+		t.Fatal("swept on a refused approval")
+	}
+	h.sendClick(approverUser, request, approve)
+	eventually := time.Now().Add(10 * time.Second)
+	for h.genesys.Open() != 0 && time.Now().Before(eventually) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if h.genesys.Open() != 0 {
+		t.Fatalf("%d still open after the approval", h.genesys.Open())
+	}
+	h.auditLine(map[string]string{"approval_step": "executed", "slack_user": approverUser})
+	patches := h.patches()
+	before = h.slack.MessageCount()
+	h.sendClick(supervisor2, request, approve) // supervisor2: on the allow-list through its group
+	if answer := h.answerTo(supervisor2, before); !strings.Contains(answer.Text, "already approved by <@"+approverUser+">") {
+		t.Errorf("second Approve answered %q", answer.Text)
+	}
+	if h.patches() != patches {
+		t.Errorf("the second Approve swept again (%d → %d PATCHes)", patches, h.patches())
 	}
 }

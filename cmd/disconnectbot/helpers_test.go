@@ -190,8 +190,16 @@ func startBot(t *testing.T, f *fakes, bo botOptions) *testBot {
 	select {
 	case b.proc = <-ready:
 	case err := <-b.done:
-		cancel()
-		t.Fatalf("runBot returned before it was wired: %v\nlog:\n%s", err, logs)
+		// A bot that fails fast (a refused app token) may have been wired
+		// and returned before this select ran: both are ready then, and
+		// select picks either.
+		select {
+		case b.proc = <-ready:
+			b.done <- err
+		default:
+			cancel()
+			t.Fatalf("runBot returned before it was wired: %v\nlog:\n%s", err, logs)
+		}
 	case <-time.After(waitTimeout):
 		cancel()
 		t.Fatalf("runBot was not wired in time\nlog:\n%s", logs)
