@@ -9,7 +9,6 @@ import (
 	"github.com/disconnectbot/disconnectbot/authz"
 	"github.com/disconnectbot/disconnectbot/bot/approval"
 	"github.com/disconnectbot/disconnectbot/bot/slacktest"
-	"github.com/disconnectbot/disconnectbot/genesys/genesystest"
 )
 
 // Approval tests: a third supervisor, on the allow-list, is the approver.
@@ -387,23 +386,7 @@ func TestApprovalDenyWithdrawExpire(t *testing.T) {
 // once, and a second Approve is refused.
 func TestSweepApprovalRefusals(t *testing.T) {
 	t.Parallel()
-	h := newSweepHarness(t, sweepOptions{
-		sweepers: []string{supervisor}, allowed: []string{supervisor, approverUser},
-		approval: &authz.ApprovalConfig{RequiredFor: []string{"sweep"}},
-	})
-	h.slack.AddUser(slacktest.User{ID: approverUser, Name: "lee", RealName: "Lee Lead", Email: "lee@example.com"})
-	h.genesys.AddStuck(3, genesystest.StuckSpec{Age: 5 * time.Hour})
-	summary := h.slash(supervisor, "stuck")
-	before := h.slack.MessageCount()
-	if _, err := h.slack.Click(h.ctx(), supervisor, summary, "sweep:run", h.button(summary, "sweep:run").Value); err != nil {
-		t.Fatal(err)
-	}
-	request, err := h.slack.WaitMessageAfter(h.ctx(), before, func(m slacktest.Message) bool {
-		return m.Kind == slacktest.KindPost && strings.Contains(m.Text, "Approval needed")
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, request, before := newSweepApproval(t)
 	if told := h.answerTo(supervisor, before); !strings.Contains(told.Text, "needs a second supervisor") {
 		t.Errorf("the requester was told %q", told.Text)
 	}

@@ -514,19 +514,19 @@ func TestSweepBadButtons(t *testing.T) {
 	}
 }
 
-// With approval.required_for sweep, Disconnect all posts an approval
-// request; nothing is swept until a second supervisor approves, and the
-// progress message names the approver.
-func TestSweepNeedsApproval(t *testing.T) {
-	t.Parallel()
-	h := newSweepHarness(t, sweepOptions{
+// newSweepApproval is a bot where sweeps need approval, three stuck
+// conversations, and the approval request the supervisor's Disconnect all
+// posted; before is the message count before that click.
+func newSweepApproval(t *testing.T) (h *sweepHarness, request slacktest.Message, before int) {
+	t.Helper()
+	h = newSweepHarness(t, sweepOptions{
 		sweepers: []string{supervisor}, allowed: []string{supervisor, approverUser},
 		approval: &authz.ApprovalConfig{RequiredFor: []string{"sweep"}},
 	})
 	h.slack.AddUser(slacktest.User{ID: approverUser, Name: "lee", RealName: "Lee Lead", Email: "lee@example.com"})
 	h.genesys.AddStuck(3, genesystest.StuckSpec{Age: 5 * time.Hour})
 	summary := h.slash(supervisor, "stuck")
-	before := h.slack.MessageCount()
+	before = h.slack.MessageCount()
 	if _, err := h.slack.Click(h.ctx(), supervisor, summary, "sweep:run", h.button(summary, "sweep:run").Value); err != nil {
 		t.Fatal(err)
 	}
@@ -536,11 +536,20 @@ func TestSweepNeedsApproval(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no approval request: %v", err)
 	}
+	return h, request, before
+}
+
+// With approval.required_for sweep, Disconnect all posts an approval
+// request; nothing is swept until a second supervisor approves, and the
+// progress message names the approver.
+func TestSweepNeedsApproval(t *testing.T) {
+	t.Parallel()
+	h, request, _ := newSweepApproval(t)
 	if h.patches() != 0 || h.genesys.Open() != 3 {
 		t.Fatal("swept before anyone approved")
 	}
 	approve := h.button(request, "approval_approve")
-	before = h.slack.MessageCount()
+	before := h.slack.MessageCount()
 	if _, err := h.slack.Click(h.ctx(), approverUser, request, approve.ActionID, approve.Value); err != nil {
 		t.Fatal(err)
 	}
