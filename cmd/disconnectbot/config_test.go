@@ -342,6 +342,12 @@ func TestRunRefusesBadConfigWithoutConnecting(t *testing.T) {
 			wants: []string{"slack.app_token", "slack.bot_token", "genesys.region", "us-east-1", "genesys.client_id"},
 		},
 		{
+			name: "approval on without its signing secret",
+			env: env{"SLACK_APP_TOKEN": sl.AppToken(), "SLACK_BOT_TOKEN": sl.BotToken(), "GENESYSCLOUD_REGION": "us-east-1", "GENESYSCLOUD_OAUTHCLIENT_ID": "i", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "s",
+				"DISCONNECTBOT_APPROVAL_REQUIRED_FOR": "customer"},
+			wants: []string{"approval.secret (or DISCONNECTBOT_APPROVAL_SECRET) is required because approval.required_for is set"},
+		},
+		{
 			name:  "unknown key in the file",
 			env:   env{"SLACK_APP_TOKEN": sl.AppToken(), "SLACK_BOT_TOKEN": sl.BotToken(), "GENESYSCLOUD_REGION": "us-east-1", "GENESYSCLOUD_OAUTHCLIENT_ID": "i", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "s"},
 			args:  []string{"--config", writeFile(t, "c.yaml", "shutdown:\n  grace_period: 5s\n")},
