@@ -114,39 +114,9 @@ func sweepProgressMessage(p *sweepProgress, final bool) message {
 		head += fmt.Sprintf(", approved by <@%s>", p.approvedBy)
 	}
 	if !final {
-		blocks := []slack.Block{section("sweep_progress_head", head)}
-		if p.found == 0 && p.sum.Processed == 0 {
-			blocks = append(blocks, section("sweep_progress", "Finding the stuck conversations…"))
-		} else {
-			blocks = append(blocks, section("sweep_progress", sweepCountsText(p)))
-		}
-		stop := slack.NewButtonBlockElement(actionSweepStop, p.id, plain("Stop")).WithStyle(slack.StyleDanger).
-			WithConfirm(slack.NewConfirmationBlockObject(plain("Stop the sweep?"),
-				mrkdwn("The conversations in progress finish; no new ones start. Run it again later to finish."), plain("Stop"), plain("Keep going")))
-		blocks = append(blocks, slack.NewActionBlock("sweep_progress_actions", stop))
-		text := fmt.Sprintf("%s (%s): %d of %d", kind, escapeText(p.filters), p.sum.Processed, p.found)
-		return message{Text: text, Blocks: blocks}
+		return sweepRunningMessage(p, kind, head)
 	}
-
-	c := p.sum.Counts
-	var status string
-	switch {
-	case p.failedToFind != "":
-		status = ":warning: *The sweep could not find the stuck conversations.* " + p.failedToFind + " Nothing was disconnected."
-	case p.found == 0:
-		status = ":white_check_mark: *Nothing to sweep:* no stuck conversations when the sweep looked again."
-	case p.sum.Stopped:
-		status = fmt.Sprintf(":octagonal_sign: *Stopped after %d of %d; run it again to finish.*", p.sum.Processed, p.found)
-		if p.stoppedBy != "" {
-			status += fmt.Sprintf(" Stopped by <@%s>.", p.stoppedBy)
-		}
-	case c[genesys.SweepFailed] > 0:
-		status = ":warning: *Sweep finished, with failures.*"
-	case c[genesys.SweepStillOpen] > 0:
-		status = ":warning: *Sweep finished; some conversations are still open.*"
-	default:
-		status = ":white_check_mark: *Sweep finished.*"
-	}
+	status := sweepStatus(p)
 	head = strings.Replace(head, ":broom: ", "", 1)
 	lines := []string{status, head}
 	if p.found > 0 {
@@ -156,32 +126,92 @@ func sweepProgressMessage(p *sweepProgress, final bool) message {
 		lines = append(lines, fmt.Sprintf("More stuck conversations exist than one sweep takes (%d); run it again.", p.found))
 	}
 	blocks := []slack.Block{section("sweep_final", strings.Join(lines, "\n"))}
-	if groups := genesys.GroupFailures(p.results); len(groups) > 0 {
-		var fl []string
-		for i, g := range groups {
-			if i == 10 {
-				fl = append(fl, fmt.Sprintf("… and %d more reasons", len(groups)-10))
-				break
-			}
-			corr := g.CorrelationIDs[0]
-			if corr == "" {
-				corr = "none (no answer)"
-			}
-			fl = append(fl, fmt.Sprintf("• %s: %d (e.g. %s, Genesys correlation id %s)", escapeText(g.Reason), len(g.Conversations), code(g.Conversations[0]), code(corr)))
-		}
-		blocks = append(blocks, section("sweep_failures", "*Failures by reason*\n"+strings.Join(fl, "\n")))
+	if b := sweepFailuresBlock(p); b != nil {
+		blocks = append(blocks, b)
 	}
-	if open := c[genesys.SweepStillOpen]; open > 0 && !p.teardown && p.failedToFind == "" {
-		sr := p.request
-		sr.Count, sr.Teardown = open, true
-		td := slack.NewButtonBlockElement(actionSweepTeardown, encodeSweepRequest(sr), plain(fmt.Sprintf("Tear down the %d still open", open))).
-			WithStyle(slack.StyleDanger).
-			WithConfirm(slack.NewConfirmationBlockObject(
-				plain(truncate(fmt.Sprintf("Tear down the %d still open?", open), maxConfirmTitle)),
-				mrkdwn(truncate("A full teardown (POST …/disconnect) ends every medium and applies a system wrap-up code to anyone pending wrap-up. Genesys documents it as a last resort, not the normal way to end interactions.", maxConfirmText)),
-				plain("Tear down"), plain("Leave them")).WithStyle(slack.StyleDanger))
-		blocks = append(blocks, slack.NewActionBlock("sweep_final_actions", td))
+	if b := sweepTeardownBlock(p); b != nil {
+		blocks = append(blocks, b)
 	}
 	text := fmt.Sprintf("%s %s", strings.ReplaceAll(status, "*", ""), strings.ReplaceAll(sweepCountsText(p), "*", ""))
 	return message{Text: truncate(text, maxSectionText), Blocks: blocks}
+}
+
+// sweepRunningMessage is the channel message while the sweep runs, with
+// its Stop button.
+func sweepRunningMessage(p *sweepProgress, kind, head string) message {
+	blocks := []slack.Block{section("sweep_progress_head", head)}
+	if p.found == 0 && p.sum.Processed == 0 {
+		blocks = append(blocks, section("sweep_progress", "Finding the stuck conversations…"))
+	} else {
+		blocks = append(blocks, section("sweep_progress", sweepCountsText(p)))
+	}
+	stop := slack.NewButtonBlockElement(actionSweepStop, p.id, plain("Stop")).WithStyle(slack.StyleDanger).
+		WithConfirm(slack.NewConfirmationBlockObject(plain("Stop the sweep?"),
+			mrkdwn("The conversations in progress finish; no new ones start. Run it again later to finish."), plain("Stop"), plain("Keep going")))
+	blocks = append(blocks, slack.NewActionBlock("sweep_progress_actions", stop))
+	text := fmt.Sprintf("%s (%s): %d of %d", kind, escapeText(p.filters), p.sum.Processed, p.found)
+	return message{Text: text, Blocks: blocks}
+}
+
+// sweepStatus is the first line of the final summary: how the sweep ended.
+func sweepStatus(p *sweepProgress) string {
+	c := p.sum.Counts
+	switch {
+	case p.failedToFind != "":
+		// The reason may quote what the supervisor typed (a queue name).
+		return ":warning: *The sweep could not find the stuck conversations.* " + escapeText(p.failedToFind) + " Nothing was disconnected."
+	case p.found == 0:
+		return ":white_check_mark: *Nothing to sweep:* no stuck conversations when the sweep looked again."
+	case p.sum.Stopped:
+		status := fmt.Sprintf(":octagonal_sign: *Stopped after %d of %d; run it again to finish.*", p.sum.Processed, p.found)
+		if p.stoppedBy != "" {
+			status += fmt.Sprintf(" Stopped by <@%s>.", p.stoppedBy)
+		}
+		return status
+	case c[genesys.SweepFailed] > 0:
+		return ":warning: *Sweep finished, with failures.*"
+	case c[genesys.SweepStillOpen] > 0:
+		return ":warning: *Sweep finished; some conversations are still open.*"
+	}
+	return ":white_check_mark: *Sweep finished.*"
+}
+
+// sweepFailuresBlock groups the failures by reason, with one conversation
+// and correlation id each; nil when nothing failed.
+func sweepFailuresBlock(p *sweepProgress) slack.Block {
+	groups := genesys.GroupFailures(p.results)
+	if len(groups) == 0 {
+		return nil
+	}
+	var fl []string
+	for i, g := range groups {
+		if i == 10 {
+			fl = append(fl, fmt.Sprintf("… and %d more reasons", len(groups)-10))
+			break
+		}
+		corr := g.CorrelationIDs[0]
+		if corr == "" {
+			corr = "none (no answer)"
+		}
+		fl = append(fl, fmt.Sprintf("• %s: %d (e.g. %s, Genesys correlation id %s)", escapeText(g.Reason), len(g.Conversations), code(g.Conversations[0]), code(corr)))
+	}
+	return section("sweep_failures", "*Failures by reason*\n"+strings.Join(fl, "\n"))
+}
+
+// sweepTeardownBlock offers the full teardown of what is still open; nil
+// when nothing is, or when this already was a teardown.
+func sweepTeardownBlock(p *sweepProgress) slack.Block {
+	open := p.sum.Counts[genesys.SweepStillOpen]
+	if open == 0 || p.teardown || p.failedToFind != "" {
+		return nil
+	}
+	sr := p.request
+	sr.Count, sr.Teardown = open, true
+	td := slack.NewButtonBlockElement(actionSweepTeardown, encodeSweepRequest(sr), plain(fmt.Sprintf("Tear down the %d still open", open))).
+		WithStyle(slack.StyleDanger).
+		WithConfirm(slack.NewConfirmationBlockObject(
+			plain(truncate(fmt.Sprintf("Tear down the %d still open?", open), maxConfirmTitle)),
+			mrkdwn(truncate("A full teardown (POST …/disconnect) ends every medium and applies a system wrap-up code to anyone pending wrap-up. Genesys documents it as a last resort, not the normal way to end interactions.", maxConfirmText)),
+			plain("Tear down"), plain("Leave them")).WithStyle(slack.StyleDanger))
+	return slack.NewActionBlock("sweep_final_actions", td)
 }
