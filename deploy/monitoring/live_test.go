@@ -34,8 +34,9 @@ const (
 
 // TestQueriesAgainstLiveBot runs `disconnectbot run` against the fakes and
 // a real Prometheus scraping it every second with alerts.yaml loaded, makes
-// the bot do a slash command and a click, twice (plus a 429 from Genesys
-// and a refused command, so that every labelled series exists), then evaluates
+// the bot do a slash command and a click, twice (plus a 429 from Genesys,
+// a refused command and a sweep of a stuck conversation, so that every
+// labelled series exists), then evaluates
 // every dashboard query and every alert expression through Prometheus's
 // HTTP API:
 //   - each must be valid PromQL (status success);
@@ -87,17 +88,23 @@ func TestQueriesAgainstLiveBot(t *testing.T) {
 	if _, err := f.slack.SendSlashCommand(ctx, slacktest.SlashCommand{ChannelID: channel, UserID: stranger, Command: bot.SlashCommand, Text: conv.ID}); err != nil {
 		t.Fatalf("stranger's slash command: %v", err)
 	}
+	sweepStuck(ctx, t, f, b)
 
 	// Every series the activity creates must be in the bot's /metrics …
 	exposed := map[string]bool{}
 	waitFor(t, "the activity's series in /metrics", func() bool {
 		exposed = metricNames(t, b.url("/metrics"))
 		return exposed["disconnectbot_authz_denials_total"] && exposed["disconnectbot_genesys_retry_wait_seconds_count"] &&
-			exposed["disconnectbot_disconnects_total"] && exposed["disconnectbot_genesys_rate_limited_total"]
+			exposed["disconnectbot_disconnects_total"] && exposed["disconnectbot_genesys_rate_limited_total"] &&
+			exposed["disconnectbot_sweep_conversations_total"]
 	})
 	// … and in Prometheus, twice, so that rate() has two samples.
 	waitFor(t, "Prometheus to scrape the activity", func() bool {
 		r, err := prom.query(ctx, `count_over_time(disconnectbot_authz_denials_total[1m]) >= 2`)
+		return err == nil && len(r) > 0
+	})
+	waitFor(t, "Prometheus to scrape the sweep", func() bool {
+		r, err := prom.query(ctx, `count_over_time(disconnectbot_sweep_conversations_total{result="cleared"}[1m]) >= 2`)
 		return err == nil && len(r) > 0
 	})
 
@@ -138,7 +145,7 @@ func TestQueriesAgainstLiveBot(t *testing.T) {
 		case qerr != nil:
 			t.Errorf("%s: %v\n  query: %s", q.where, qerr, expr)
 		case len(res) == 0:
-			t.Errorf("%s returns no data after two disconnects, a 429 and a denial\n  query: %s", q.where, expr)
+			t.Errorf("%s returns no data after two disconnects, a 429, a denial and a sweep\n  query: %s", q.where, expr)
 		}
 	}
 	for _, q := range alertQueries(rf) {
@@ -185,6 +192,53 @@ func disconnectAgent(ctx context.Context, t *testing.T, f *fakes, b *botChild) {
 		return m.Kind == slacktest.KindPost && strings.HasPrefix(m.Text, "Disconnected ") && strings.Contains(m.Text, conv.ID)
 	}); err != nil {
 		t.Fatalf("no confirmed disconnect of %s in the channel: %v\n%s", conv.ID, err, b.tail())
+	}
+}
+
+// sweepStuck makes the supervisor (a sweeper) run /disconnect stuck on a
+// stuck conversation an hour old, click "Disconnect all 1" and waits for
+// the final summary to report it cleared. older:30m leaves out the other
+// calls, which started minutes ago and are still up.
+func sweepStuck(ctx context.Context, t *testing.T, f *fakes, b *botChild) {
+	t.Helper()
+	stuck := f.genesys.AddStuck(1, genesystest.StuckSpec{Age: time.Hour, Legs: 3})[0]
+	before := f.slack.MessageCount()
+	if _, err := f.slack.SendSlashCommand(ctx, slacktest.SlashCommand{ChannelID: channel, UserID: supervisor, Command: bot.SlashCommand, Text: "stuck older:30m"}); err != nil {
+		t.Fatalf("/disconnect stuck: %v", err)
+	}
+	summary, err := f.slack.WaitMessageAfter(ctx, before, func(m slacktest.Message) bool {
+		return m.User == supervisor && slices.ContainsFunc(f.slack.Buttons(m), func(bt slacktest.Button) bool { return bt.ActionID == "sweep:run" })
+	})
+	if err != nil {
+		t.Fatalf("no sweep summary with a Disconnect all button: %v\n%s", err, b.tail())
+	}
+	if !strings.Contains(f.slack.Render(summary), stuck.ID) {
+		t.Fatalf("the sweep summary does not list the stuck conversation %s:\n%s", stuck.ID, f.slack.Render(summary))
+	}
+	before = f.slack.MessageCount()
+	for _, bt := range f.slack.Buttons(summary) {
+		if bt.ActionID == "sweep:run" {
+			if bt.Text != "Disconnect all 1" {
+				t.Fatalf("button %q, want Disconnect all 1 (other conversations counted as stuck?)", bt.Text)
+			}
+			if _, err := f.slack.Click(ctx, supervisor, summary, bt.ActionID, bt.Value); err != nil {
+				t.Fatalf("click Disconnect all: %v", err)
+			}
+		}
+	}
+	progress, err := f.slack.WaitMessageAfter(ctx, before, func(m slacktest.Message) bool {
+		return m.Kind == slacktest.KindPost && strings.Contains(m.Text, "stuck interactions")
+	})
+	if err != nil {
+		t.Fatalf("no sweep progress message in the channel: %v\n%s", err, b.tail())
+	}
+	waitFor(t, "the sweep's final summary", func() bool {
+		cur, _ := f.slack.Current(progress)
+		return !slices.ContainsFunc(f.slack.Buttons(cur), func(bt slacktest.Button) bool { return bt.ActionID == "sweep:stop" })
+	})
+	cur, _ := f.slack.Current(progress)
+	if final := f.slack.Render(cur); !strings.Contains(final, "*1 of 1* · 1 done") {
+		t.Fatalf("final sweep summary, want 1 of 1 done:\n%s\n%s", final, b.tail())
 	}
 }
 
@@ -293,6 +347,7 @@ func startBot(t *testing.T, bin string, f *fakes, logPath string) *botChild {
 		"DISCONNECTBOT_GENESYS_CLIENT_ID="+genesystest.DefaultClientID,
 		"DISCONNECTBOT_GENESYS_CLIENT_SECRET="+genesystest.DefaultClientSecret,
 		"DISCONNECTBOT_AUTHZ_ALLOWED_USERS="+supervisor,
+		"DISCONNECTBOT_AUTHZ_SWEEP_USERS="+supervisor,
 		"DISCONNECTBOT_HTTP_ADDR=127.0.0.1:0",
 		"DISCONNECTBOT_LOG_FORMAT=json",
 		"DISCONNECTBOT_SHUTDOWN_GRACE=5s",
