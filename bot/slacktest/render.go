@@ -248,4 +248,5 @@ func (s *Server) mrkdwn(text string) string {
 var emojiReplacer = strings.NewReplacer(
 	":white_check_mark:", "✅", ":x:", "❌", ":warning:", "⚠️", ":hourglass:", "⌛",
 	":hourglass_flowing_sand:", "⏳", ":information_source:", "ℹ️", ":no_entry:", "⛔",
+	":broom:", "🧹", ":octagonal_sign:", "🛑", ":raised_hand:", "✋", ":leftwards_arrow_with_hook:", "↩️",
 )

@@ -25,6 +25,8 @@ const (
 	demoSupervisor = "U0SUPER001"
 	demoGuest      = "U0GUEST001"
 	demoChannel    = "C0SUPPORT1"
+	// demoStuck is how many stuck conversations the demo org holds.
+	demoStuck = 3
 )
 
 func (a *app) demoCommand() *cobra.Command {
@@ -119,6 +121,8 @@ func (a *app) runDemo(ctx context.Context, disconnectDelay time.Duration, withAp
 	}
 	d.newCall()
 	d.newMessage()
+	// Ghosts for /disconnect stuck: started hours ago, their legs never left.
+	gen.AddStuck(demoStuck, genesystest.StuckSpec{Age: 6 * time.Hour, Legs: 3})
 	fmt.Fprintf(a.stdout, `disconnectbot demo: a fake Slack workspace and a fake Genesys org, with the real bot between them.
 Its /metrics, /healthz and /readyz are on http://%s.
 
@@ -137,10 +141,18 @@ You are @sam (Sam Supervisor, on the allow-list) in #supervisors.
 func (d *demo) repl(ctx context.Context, stdin io.Reader) error {
 	in := bufio.NewScanner(stdin)
 	in.Buffer(make([]byte, 64*1024), 64*1024)
+	seen := d.slack.MessageCount()
 	for {
+		// What the bot sent on its own since the last command (a sweep's
+		// progress, an approval that expired) is shown before the prompt.
+		seen = d.drain(ctx, seen, 50*time.Millisecond)
 		fmt.Fprint(d.out, "\n> ")
 		if !in.Scan() {
 			fmt.Fprintln(d.out)
+			// A script ends before a sweep does: wait for the bot to fall
+			// silent (longer than a sweep's progress interval), so its
+			// final summary is shown.
+			d.drain(ctx, seen, 4*time.Second)
 			return in.Err()
 		}
 		line := strings.TrimSpace(in.Text())
@@ -156,6 +168,24 @@ func (d *demo) repl(ctx context.Context, stdin io.Reader) error {
 			}
 			fmt.Fprintln(d.out, "!", err)
 		}
+		seen = d.slack.MessageCount()
+	}
+}
+
+// drain prints the messages after the first seen until the bot has been
+// quiet for quiet (at most 60 s in all) and returns the new count.
+func (d *demo) drain(ctx context.Context, seen int, quiet time.Duration) int {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		waitCtx, cancelWait := context.WithTimeout(ctx, quiet)
+		msg, err := d.slack.WaitMessageAfter(waitCtx, seen, func(slacktest.Message) bool { return true })
+		cancelWait()
+		if err != nil {
+			return seen
+		}
+		seen++
+		d.print(msg)
 	}
 }
 
@@ -169,6 +199,7 @@ func demoConfig(sl *slacktest.Server, gen *genesystest.Server, withApproval bool
 	cfg.Genesys.APIURL, cfg.Genesys.LoginURL = gen.URL, gen.URL
 	cfg.Genesys.ClientID, cfg.Genesys.ClientSecret = genesystest.DefaultClientID, genesystest.DefaultClientSecret
 	cfg.Authz.AllowedUsers = []string{demoSupervisor}
+	cfg.Authz.SweepUsers = []string{demoSupervisor}
 	cfg.Log.Format = "text"
 	if withApproval {
 		cfg.Authz.AllowedUsers = append(cfg.Authz.AllowedUsers, demoGuest)
@@ -189,6 +220,7 @@ and a WhatsApp conversation: conversation %s ($MSG). Type:
   /disconnect $MSG                      the WhatsApp conversation: %s and agent %s
   /disconnect jane.doe@example.com      find the call from the agent (also: +1 317 555 0123, queue:Support)
   /disconnect %s media:message   find conversations by agent, messages only (also media:voice)
+  /disconnect stuck                     sweep the %d conversations stuck for hours (also older:4h, queue:Support)
   click N                               click button [N] of the last message
   yes | no                              answer the confirm dialog
   as gary | as sam                      %s
@@ -196,7 +228,7 @@ and a WhatsApp conversation: conversation %s ($MSG). Type:
   message                               start another WhatsApp conversation
   who                                   what the fake Genesys says about both conversations now
   help | quit
-`, d.conv, d.msg, genesystest.WhatsAppCustomerName, demoMessagingAgent.Name, demoMessagingAgent.Email, d.asHelp())
+`, d.conv, d.msg, genesystest.WhatsAppCustomerName, demoMessagingAgent.Name, demoMessagingAgent.Email, demoStuck, d.asHelp())
 }
 
 func (d *demo) asHelp() string {

@@ -146,3 +146,33 @@ func TestDemoWhatsApp(t *testing.T) {
 		t.Logf("demo output:\n%s", out)
 	}
 }
+
+// TestDemoSweep runs the README's sweep as a script: the stuck
+// conversations the demo org holds are listed, swept, and the channel's
+// progress message ends in the final summary even though the script ends
+// before the sweep does.
+func TestDemoSweep(t *testing.T) {
+	t.Parallel()
+	script := "/disconnect stuck\nclick 1\nyes\n" // no quit: end of input waits for the summary
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, lookupEnv: func(string) (string, bool) { return "", false }, stdinIsTerminal: func() bool { return false },
+		demoQuiet: 300 * time.Millisecond}
+	if code := a.execute(waitCtx(t), []string{"demo", "--disconnect-delay", "10ms"}); code != exitOK {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"/disconnect stuck",
+		"*3 stuck conversations* (older than 4h",
+		"[1] Disconnect all 3",
+		"┌─ Disconnect all 3?",
+		"🧹 *Sweeping stuck interactions* (older than 4h), started by @sam",
+		"── #supervisors · the message above, updated ──",
+		"✅ *Sweep finished.*",
+		"*3 of 3* · 3 done · 0 already ended · 0 still open · 0 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q\n%s", want, out)
+		}
+	}
+}
