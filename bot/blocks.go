@@ -247,7 +247,7 @@ func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 	}
 	if len(shown) < len(candidates) {
 		blocks = append(blocks, contextLine("picker_more",
-			fmt.Sprintf("%d more participants are not shown (Slack allows %d rows). Narrow it down: `/disconnect %s &lt;who&gt;`.", len(candidates)-len(shown), room, conv.ID)))
+			fmt.Sprintf("%d more participants are not shown (Slack allows %d rows). Narrow it down: `/disconnect %s &lt;who&gt;`.", len(candidates)-len(shown), room, escapeCode(conv.ID))))
 	}
 	var left []string
 	for _, p := range conv.Participants {
@@ -270,7 +270,7 @@ func pickerMessage(conv *genesys.Conversation, candidates []genesys.Participant,
 	}
 	blocks = append(blocks, slack.NewActionBlock("picker_actions",
 		slack.NewButtonBlockElement(actionCancel, "cancel", plain("Cancel"))))
-	text := fmt.Sprintf("%s Conversation %s: %d participants can be disconnected.", title, conv.ID, len(candidates))
+	text := fmt.Sprintf("%s Conversation %s: %d participants can be disconnected.", title, escapeText(conv.ID), len(candidates))
 	return message{Text: text, Blocks: blocks}
 }
 
@@ -312,7 +312,7 @@ func noMatchMessage(conv *genesys.Conversation, who string, now time.Time) messa
 	text := fmt.Sprintf("No one on the call matches %s.", quoteWho(who))
 	body := ":warning: " + text
 	if len(lines) > 0 {
-		body += " On the call now:\n" + strings.Join(lines, "\n") + "\nRun `/disconnect " + conv.ID + "` to pick from the list."
+		body += " On the call now:\n" + strings.Join(lines, "\n") + "\nRun `/disconnect " + escapeCode(conv.ID) + "` to pick from the list."
 	} else {
 		body += " Nobody can be disconnected from it right now."
 	}

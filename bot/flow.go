@@ -83,7 +83,7 @@ func (h *handler) disconnect(ctx context.Context, req clickRequest, value button
 	}
 	p, found := conv.Participant(value.ParticipantID)
 	if !found {
-		h.reply(ctx, req.replyTo(), errorMessage("That participant is not part of this conversation. Nothing was disconnected. Run `/disconnect "+conv.ID+"` again."), respondOptions{})
+		h.reply(ctx, req.replyTo(), errorMessage("That participant is not part of this conversation. Nothing was disconnected. Run `/disconnect "+escapeCode(conv.ID)+"` again."), respondOptions{})
 		return done(outcomeBadButton, "participant_not_in_conversation")
 	}
 	if !p.Active() {
@@ -135,7 +135,7 @@ func (h *handler) stale(ctx context.Context, req clickRequest, conv *genesys.Con
 		return done(outcomeStale, "participant_not_active_redelivered")
 	}
 	h.reply(ctx, req.replyTo(), infoMessage(fmt.Sprintf(":information_source: *%s* (%s) is no longer %s (%s). Nothing was disconnected. Run `/disconnect %s` for the current list.",
-		escapeText(displayName(p)), escapeText(roleAndMedia(p)), onWhat(p), escapeText(string(p.State)), conv.ID)), respondOptions{Replace: true})
+		escapeText(displayName(p)), escapeText(roleAndMedia(p)), onWhat(p), escapeText(string(p.State)), escapeCode(conv.ID))), respondOptions{Replace: true})
 	return done(outcomeStale, "participant_not_active")
 }
 

@@ -216,6 +216,9 @@ func (c *Client) getConversationIn(ctx context.Context, id string, fam EndpointF
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkAnswerIDs(req.op, resp, id, conv); err != nil {
+		return nil, nil, err
+	}
 	var others []EndpointFamily
 	if wf, ok := w.(*wireFamilyConversation); ok {
 		others = wf.otherFamilies()

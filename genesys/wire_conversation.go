@@ -6,6 +6,7 @@ package genesys
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -246,6 +247,26 @@ func conversationFrom(op string, resp apiResponse, w wireConversationDoc) (*Conv
 		return nil, &DecodeError{Operation: op, Status: resp.status, ContentType: "application/json", CorrelationID: resp.correlationID, Err: errors.New("conversation has no id")}
 	}
 	return w.model(), nil
+}
+
+// checkAnswerIDs refuses an answer about another conversation than the one
+// asked for, or with a participant id that is not a UUID. Ids from an answer
+// go into later URL paths, button values and the messages people read, so
+// an answer that would smuggle anything else in is not used at all.
+func checkAnswerIDs(op string, resp apiResponse, want string, conv *Conversation) error {
+	bad := func(format string, args ...any) error {
+		return &DecodeError{Operation: op, Status: resp.status, ContentType: "application/json", CorrelationID: resp.correlationID, Err: fmt.Errorf(format, args...)}
+	}
+	if !idEqual(conv.ID, want) {
+		return bad("the answer is about conversation %q, not %s", shorten(conv.ID, 64), want)
+	}
+	conv.ID = want
+	for _, p := range conv.Participants {
+		if !isUUID(p.ID) {
+			return bad("participant id %q is not a UUID", shorten(p.ID, 64))
+		}
+	}
+	return nil
 }
 
 func normState(s string) State {
