@@ -278,14 +278,7 @@ func (h *handler) approvalClick(ctx context.Context, req clickRequest) result {
 	r, action, err := verifyApprovalButton(h.Approval.Signer, req.ActionID, req.Value, req.ChannelID, now)
 	switch {
 	case errors.Is(err, approval.ErrExpired):
-		res := refuse(outcomeApprovalExpired, "expired", fmt.Sprintf(":hourglass: This request expired at %s; nobody was disconnected. Ask again with `/disconnect %s`.", clock(r.Expires), r.ConversationID))
-		res.requestID, res.requester, res.conversation, res.participant, res.purpose = r.ID, r.UserID, r.ConversationID, r.ParticipantID, r.Purpose
-		if state, _, known := decidedState(req.MessageBlockIDs); known && state == "" {
-			// Still drawn as pending (its replica's timer did not run,
-			// e.g. it restarted): say in the channel that it expired.
-			_ = h.updateRequest(ctx, req.ChannelID, req.MessageTS, approvalExpiredMessage(r), false)
-		}
-		return res
+		return h.expiredClick(ctx, req, r, refuse)
 	case err != nil:
 		h.Log.Warn("rejected approval button", "err", err, "slack_user", req.UserID, "action_id", truncate(req.ActionID, 64), "value_len", len(req.Value))
 		reason := "invalid_signature"
@@ -333,6 +326,50 @@ func (h *handler) decide(ctx context.Context, req clickRequest, r approval.Reque
 		return result{outcome: outcomeApprovalDenied, step: stepDenied}
 	}
 	return h.approve(ctx, req, r)
+}
+
+// expiredClick answers a click on a request past its signed expiry. It
+// says "nobody was disconnected" only when that is known: this replica did
+// not carry the request out, and a re-read shows the participant still on
+// the call (a message left drawn as pending, because a Slack update failed,
+// does not prove that nothing happened).
+func (h *handler) expiredClick(ctx context.Context, req clickRequest, r approval.Request, refuse func(outcome, reason, text string) result) result {
+	fill := func(res result) result {
+		res.requestID, res.requester, res.conversation, res.participant, res.purpose = r.ID, r.UserID, r.ConversationID, r.ParticipantID, r.Purpose
+		return res
+	}
+	if d, ok := h.approvals.lookup(r.ID); ok && d.state != approvalStateExpired {
+		h.reply(ctx, req.replyTo(), infoMessage(":information_source: "+decidedText(r, d)), respondOptions{})
+		return fill(result{outcome: outcomeAlreadyDecided, reason: d.state, step: stepRefused})
+	}
+	if r.Kind == approval.KindDisconnect && !h.stillOnCall(ctx, r) {
+		return fill(refuse(outcomeApprovalExpired, "expired", fmt.Sprintf(":hourglass: This request expired at %s, and the participant is no longer on the call: the channel (or the bot's audit log) says what happened. Nothing more was done.", clock(r.Expires))))
+	}
+	text := fmt.Sprintf(":hourglass: This request expired at %s; nobody was disconnected. Ask again with `/disconnect %s`.", clock(r.Expires), escapeCode(r.ConversationID))
+	if r.Kind != approval.KindDisconnect {
+		// Another replica may have run it; only the channel knows.
+		text = fmt.Sprintf(":hourglass: This request expired at %s, so it can no longer be approved. Ask again with `/disconnect stuck`.", clock(r.Expires))
+	}
+	res := fill(refuse(outcomeApprovalExpired, "expired", text))
+	if state, _, known := decidedState(req.MessageBlockIDs); known && state == "" && r.Kind == approval.KindDisconnect {
+		// Still drawn as pending and the participant still on the call
+		// (its replica's timer did not run, e.g. it restarted): say in the
+		// channel that it expired.
+		_ = h.updateRequest(ctx, req.ChannelID, req.MessageTS, approvalExpiredMessage(r), false)
+	}
+	return res
+}
+
+// stillOnCall re-reads the request's call; a failed read counts as "not
+// known to be on it", so nothing is claimed.
+func (h *handler) stillOnCall(ctx context.Context, r approval.Request) bool {
+	conv, err := h.Genesys.GetConversation(ctx, r.ConversationID)
+	if err != nil {
+		h.Log.Warn("re-reading the call of an expired approval request failed", "err", err, "request_id", r.ID)
+		return false
+	}
+	p, ok := conv.Participant(r.ParticipantID)
+	return ok && p.Active()
 }
 
 // alreadyDecided answers a click on a request that was decided already, as

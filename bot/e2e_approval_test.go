@@ -429,3 +429,31 @@ func TestSweepApprovalRefusals(t *testing.T) {
 		t.Errorf("the second Approve swept again (%d → %d PATCHes)", patches, h.patches())
 	}
 }
+
+// TestApprovalExpiredClickAfterExecution: the request was carried out but
+// both Slack updates of its message failed, so it is still drawn as
+// pending. A click after expiry must not tell anyone, privately or in the
+// channel, that nobody was disconnected.
+func TestApprovalExpiredClickAfterExecution(t *testing.T) {
+	t.Parallel()
+	h := approvalHarness(t, authz.ApprovalConfig{TTL: 3 * time.Second})
+	r := h.request()
+	approve := h.approvalButton(r.msg, "approval_approve")
+	h.slack.FailNext("chat.update", 2, "cant_update_message")
+	h.press(approverUser, r, "approval_approve")
+	eventually(t, "the PATCH", func() bool { return h.patches() == 1 })
+	time.Sleep(4500 * time.Millisecond) // past the 3 s TTL, rounded up to a whole second
+	before := h.slack.MessageCount()
+	if _, err := h.slack.SendBlockAction(h.ctx(), slacktest.BlockAction{
+		ChannelID: channel, UserID: approverUser, ActionID: approve.ActionID, BlockID: approve.BlockID, Value: approve.Value, MessageTS: r.msg.TS,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ans := h.answerTo(approverUser, before)
+	if strings.Contains(ans.Text, "nobody was disconnected") || strings.Contains(h.current(r), "nobody was disconnected") {
+		t.Errorf("1 PATCH was sent, but the bot says nobody was disconnected:\nanswer %q\nrequest:\n%s", ans.Text, h.current(r))
+	}
+	if h.patches() != 1 {
+		t.Errorf("%d PATCHes, want 1", h.patches())
+	}
+}

@@ -68,8 +68,11 @@ type Sweeper struct {
 	slack   sweepSlack
 	log     *slog.Logger
 
-	mu      sync.Mutex
-	root    context.Context
+	mu   sync.Mutex
+	root context.Context
+	// closing is set once shutdown waits for the sweeps: no new one may
+	// start then (wg.Add after Wait has begun is a misuse).
+	closing bool
 	running map[string]*runningSweep
 	wg      sync.WaitGroup
 }
@@ -135,7 +138,12 @@ func (s *Sweeper) run(ctx context.Context) (wait func()) {
 	s.mu.Lock()
 	s.root = ctx
 	s.mu.Unlock()
-	return s.wg.Wait
+	return func() {
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.wg.Wait()
+	}
 }
 
 // authorize checks the sweep allow-list and answers a refusal.
@@ -270,6 +278,15 @@ func (s *Sweeper) RunApprovedSweep(ctx context.Context, approver clickRequest, r
 		s.h.reply(ctx, approver.replyTo(), errorMessage("That request's filters are not valid. Nothing was swept."), respondOptions{})
 		return done(outcomeBadButton, "invalid_sweep_request")
 	}
+	// The requester may have lost the sweep permission while the request
+	// waited: the approval is for their sweep, so it is theirs to have.
+	if d := s.authz.Authorize(ctx, authz.Request{TeamID: r.TeamID, UserID: r.UserID, ChannelID: r.ChannelID}); !d.Allowed {
+		if d.Err != nil {
+			s.log.Error("sweep authorization lookup failed", "err", d.Err, "slack_user", r.UserID)
+		}
+		s.h.reply(ctx, approver.replyTo(), errorMessage(fmt.Sprintf("%s may no longer sweep (authz.sweep_users / authz.sweep_usergroups), so the request cannot be carried out. Nothing was swept.", mention(r.UserID))), respondOptions{})
+		return done(outcomeDenied, "requester_not_sweeper")
+	}
 	requester := clickRequest{TeamID: r.TeamID, UserID: r.UserID, ChannelID: r.ChannelID}
 	id := s.start(s.h, requester, sr, approver.UserID)
 	return done(outcomeSweepStarted, "sweep "+id)
@@ -279,6 +296,11 @@ func (s *Sweeper) RunApprovedSweep(ctx context.Context, approver clickRequest, r
 func (s *Sweeper) start(h *handler, req clickRequest, sr sweepRequest, approvedBy string) string {
 	id := newSweepID()
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		s.log.Warn("not starting a sweep: the bot is shutting down", "sweep_id", id)
+		return id
+	}
 	ctx, cancel := context.WithCancel(s.root)
 	if s.running == nil {
 		s.running = map[string]*runningSweep{}
