@@ -210,7 +210,10 @@ func approvalWithdrawnMessage(r approval.Request, at time.Time) message {
 func approvalExpiredMessage(r approval.Request) message {
 	nobody := "nobody was disconnected"
 	if r.Kind == approval.KindSweep {
-		nobody = "nothing was swept"
+		// A sweep approved on another replica leaves nothing this replica
+		// can re-read, so no claim is made about what was swept: the
+		// sweep's own summary in the channel says that.
+		nobody = "it can no longer be approved"
 	}
 	return approvalDecidedMessage(r, approvalStateExpired, "",
 		fmt.Sprintf(":hourglass: *Expired at %s*, %s. Run the command again to ask again.", clock(r.Expires), nobody),
