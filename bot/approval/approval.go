@@ -191,6 +191,11 @@ func (s *Signer) Verify(value string, now time.Time) (Request, Action, error) {
 	if len(value) > MaxValueLen {
 		return Request{}, 0, ErrInvalid
 	}
+	// Go's base64 decoders skip \r and \n; a value is one canonical
+	// string, so anything outside the alphabet is refused first.
+	if strings.ContainsAny(value, "\r\n") {
+		return Request{}, 0, ErrInvalid
+	}
 	raw, err := encoding.DecodeString(value)
 	if err != nil || len(raw) <= macLen {
 		return Request{}, 0, ErrInvalid
