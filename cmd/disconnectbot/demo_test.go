@@ -24,13 +24,7 @@ func TestDemo(t *testing.T) {
 		"nonsense",
 		"quit",
 	}, "\n") + "\n"
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, lookupEnv: func(string) (string, bool) { return "", false }, stdinIsTerminal: func() bool { return false },
-		demoQuiet: 300 * time.Millisecond}
-	if code := a.execute(waitCtx(t), []string{"demo", "--disconnect-delay", "10ms"}); code != exitOK {
-		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	out := stdout.String()
+	out := runDemoScript(t, script)
 	for _, want := range []string{
 		"Who should leave the call?",
 		"[2] Disconnect Jane Doe (agent)",
@@ -70,13 +64,7 @@ func TestDemoApproval(t *testing.T) {
 		"who",
 		"quit",
 	}, "\n") + "\n"
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, lookupEnv: func(string) (string, bool) { return "", false }, stdinIsTerminal: func() bool { return false },
-		demoQuiet: 300 * time.Millisecond}
-	if code := a.execute(waitCtx(t), []string{"demo", "--approval", "--disconnect-delay", "10ms"}); code != exitOK {
-		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	out := stdout.String()
+	out := runDemoScript(t, script, "--approval")
 	for _, want := range []string{
 		"Four eyes are on",
 		"*Approval needed.* @sam asks to disconnect *Pat Smith* (customer)",
@@ -118,13 +106,7 @@ func TestDemoWhatsApp(t *testing.T) {
 		"/disconnect jane.doe@example.com media:message",
 		"quit",
 	}, "\n") + "\n"
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, lookupEnv: func(string) (string, bool) { return "", false }, stdinIsTerminal: func() bool { return false },
-		demoQuiet: 300 * time.Millisecond}
-	if code := a.execute(waitCtx(t), []string{"demo", "--disconnect-delay", "10ms"}); code != exitOK {
-		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	out := stdout.String()
+	out := runDemoScript(t, script)
 	for _, want := range []string{
 		"and a WhatsApp conversation",
 		"Who should leave the conversation?",
@@ -154,13 +136,7 @@ func TestDemoWhatsApp(t *testing.T) {
 func TestDemoSweep(t *testing.T) {
 	t.Parallel()
 	script := "/disconnect stuck\nclick 1\nyes\n" // no quit: end of input waits for the summary
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, lookupEnv: func(string) (string, bool) { return "", false }, stdinIsTerminal: func() bool { return false },
-		demoQuiet: 300 * time.Millisecond}
-	if code := a.execute(waitCtx(t), []string{"demo", "--disconnect-delay", "10ms"}); code != exitOK {
-		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	out := stdout.String()
+	out := runDemoScript(t, script)
 	for _, want := range []string{
 		"/disconnect stuck",
 		"*3 stuck conversations* (older than 4h",
@@ -175,4 +151,18 @@ func TestDemoSweep(t *testing.T) {
 			t.Errorf("demo output lacks %q\n%s", want, out)
 		}
 	}
+}
+
+// runDemoScript runs the demo on script (as a piped standard input would)
+// with a fast fake Genesys, and returns what it printed.
+func runDemoScript(t *testing.T, script string, flags ...string) string {
+	t.Helper()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	a := &app{stdin: strings.NewReader(script), stdout: stdout, stderr: stderr, lookupEnv: func(string) (string, bool) { return "", false }, stdinIsTerminal: func() bool { return false },
+		demoQuiet: 300 * time.Millisecond}
+	args := append(append([]string{"demo"}, flags...), "--disconnect-delay", "10ms")
+	if code := a.execute(waitCtx(t), args); code != exitOK {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	return stdout.String()
 }
