@@ -293,23 +293,7 @@ func cobrowseRole(p Participant) string {
 // MessageMediaParticipant): state on the participant, related entities as
 // DomainEntityRef, and each family's own fields (left out of the others).
 type mediaParticipantWire struct {
-	ID              string            `json:"id"`
-	Name            string            `json:"name,omitempty"`
-	Address         string            `json:"address,omitempty"`
-	StartTime       string            `json:"startTime,omitempty"`
-	ConnectedTime   string            `json:"connectedTime,omitempty"`
-	EndTime         string            `json:"endTime,omitempty"`
-	Purpose         string            `json:"purpose"`
-	State           string            `json:"state"`
-	Direction       string            `json:"direction"`
-	DisconnectType  string            `json:"disconnectType,omitempty"`
-	Held            bool              `json:"held"`
-	WrapupRequired  bool              `json:"wrapupRequired"`
-	User            *entityRef        `json:"user,omitempty"`
-	Queue           *entityRef        `json:"queue,omitempty"`
-	ExternalContact *entityRef        `json:"externalContact,omitempty"`
-	Attributes      map[string]string `json:"attributes"`
-	Provider        string            `json:"provider"`
+	mediaParticipantBase
 	// callbacks
 	CallbackNumbers       []string `json:"callbackNumbers,omitempty"`
 	CallbackScheduledTime string   `json:"callbackScheduledTime,omitempty"`
@@ -347,12 +331,12 @@ func familyConversationJSON(c Conversation, f family) familyConversationWire {
 			continue
 		}
 		state := p.familyState(f.media)
-		pw := mediaParticipantWire{
+		pw := mediaParticipantWire{mediaParticipantBase: mediaParticipantBase{
 			ID: p.ID, Name: p.Name, Address: p.Address,
 			StartTime: genesysTime(p.StartTime), ConnectedTime: genesysTime(p.ConnectedTime),
 			Purpose: p.Purpose, State: state, Direction: p.Direction, Attributes: map[string]string{},
 			Provider: "PureCloud",
-		}
+		}}
 		if endedState(state) {
 			pw.EndTime = genesysTime(p.EndTime)
 			pw.DisconnectType = p.DisconnectType

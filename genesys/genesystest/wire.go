@@ -81,9 +81,9 @@ type callConversationWire struct {
 	SelfURI        string                `json:"selfUri"`
 }
 
-// callParticipantWire is CallMediaParticipant: state on the participant,
-// related entities as DomainEntityRef.
-type callParticipantWire struct {
+// mediaParticipantBase is what every family's participant carries
+// (MediaParticipant's fields in the schema); JSON flattens it into each.
+type mediaParticipantBase struct {
 	ID              string            `json:"id"`
 	Name            string            `json:"name,omitempty"`
 	Address         string            `json:"address,omitempty"`
@@ -101,12 +101,18 @@ type callParticipantWire struct {
 	ExternalContact *entityRef        `json:"externalContact,omitempty"`
 	Attributes      map[string]string `json:"attributes"`
 	Provider        string            `json:"provider"`
-	Muted           bool              `json:"muted"`
-	Confined        bool              `json:"confined"`
-	Recording       bool              `json:"recording"`
-	RecordingState  string            `json:"recordingState"`
-	ANI             string            `json:"ani,omitempty"`
-	DNIS            string            `json:"dnis,omitempty"`
+}
+
+// callParticipantWire is CallMediaParticipant: state on the participant,
+// related entities as DomainEntityRef.
+type callParticipantWire struct {
+	mediaParticipantBase
+	Muted          bool   `json:"muted"`
+	Confined       bool   `json:"confined"`
+	Recording      bool   `json:"recording"`
+	RecordingState string `json:"recordingState"`
+	ANI            string `json:"ani,omitempty"`
+	DNIS           string `json:"dnis,omitempty"`
 }
 
 // userWire is User.
@@ -194,19 +200,21 @@ func callConversationJSON(c Conversation) callConversationWire {
 			continue
 		}
 		pw := callParticipantWire{
-			ID:             p.ID,
-			Name:           p.Name,
-			Address:        p.Address,
-			StartTime:      genesysTime(p.StartTime),
-			ConnectedTime:  genesysTime(p.ConnectedTime),
-			EndTime:        genesysTime(p.EndTime),
-			Purpose:        p.Purpose,
-			State:          p.familyState(MediaVoice),
-			Direction:      p.Direction,
-			DisconnectType: p.DisconnectType,
-			Held:           p.Held,
-			Attributes:     map[string]string{},
-			Provider:       "Edge",
+			mediaParticipantBase: mediaParticipantBase{
+				ID:             p.ID,
+				Name:           p.Name,
+				Address:        p.Address,
+				StartTime:      genesysTime(p.StartTime),
+				ConnectedTime:  genesysTime(p.ConnectedTime),
+				EndTime:        genesysTime(p.EndTime),
+				Purpose:        p.Purpose,
+				State:          p.familyState(MediaVoice),
+				Direction:      p.Direction,
+				DisconnectType: p.DisconnectType,
+				Held:           p.Held,
+				Attributes:     map[string]string{},
+				Provider:       "Edge",
+			},
 			Muted:          p.Muted,
 			RecordingState: "none",
 			ANI:            p.ANI,
